@@ -25,8 +25,12 @@ class Scheduling(StrEnum):
 class Capabilities:
     """One provider's features and limits.
 
-    Sizes are decoded bytes; ``None`` means no documented limit. ``rate_per_second`` and
-    ``rate_per_minute`` are the provider's request budget (the client paces itself under it).
+    Sizes are decoded bytes; ``None`` means no documented limit. ``display_names`` is about
+    recipients' names, ``sender_name`` about the sender's (SMS.BY takes a ``sender_name`` but bare
+    recipient addresses); ``max_to`` is how many To addresses one message may have (EmailMassivo
+    and eMsgNow take a single ``to``; SMS.BY sends several through ``sendBulkEmail``).
+    ``rate_per_second`` and ``rate_per_minute`` are the provider's request budget (the client
+    paces itself under it).
     """
 
     provider: str
@@ -34,6 +38,8 @@ class Capabilities:
     production_url: str | None
     cc_bcc: bool
     display_names: bool
+    sender_name: bool
+    max_to: int | None
     attachments: bool
     max_attachments: int | None
     max_attachment_bytes: int | None
@@ -80,6 +86,8 @@ EMAILMASSIVO = Capabilities(
     production_url="https://api.emailmassivo.com",
     cc_bcc=True,
     display_names=True,
+    sender_name=True,
+    max_to=1,
     attachments=True,
     max_attachments=None,
     max_attachment_bytes=None,
@@ -122,6 +130,8 @@ SMSBY = Capabilities(
     production_url="https://app.sms.by",
     cc_bcc=False,
     display_names=False,
+    sender_name=True,
+    max_to=None,
     attachments=True,
     max_attachments=1,
     max_attachment_bytes=None,
@@ -164,6 +174,8 @@ MAILINGAPI = Capabilities(
     production_url="https://api.mailingapi.com",
     cc_bcc=True,
     display_names=True,
+    sender_name=True,
+    max_to=None,
     attachments=True,
     max_attachments=10,
     max_attachment_bytes=10 * MB,
@@ -206,6 +218,8 @@ EMSGNOW = Capabilities(
     production_url=None,
     cc_bcc=False,
     display_names=False,
+    sender_name=False,
+    max_to=1,
     attachments=False,
     max_attachments=0,
     max_attachment_bytes=None,

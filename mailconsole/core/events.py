@@ -66,6 +66,10 @@ PROGRESS_RANK: dict[EventType, int] = {
 }
 
 
+#: Position of each type in the vocabulary: the tie-break between events at the same instant.
+_DECLARATION_ORDER: dict[EventType, int] = {kind: i for i, kind in enumerate(EventType)}
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """One thing that happened to one message, as reported by its provider.
@@ -94,11 +98,15 @@ def derive_state(events: Iterable[Event]) -> EventType:
 
     A terminal negative outranks anything else (the earliest one wins); otherwise the event with
     the latest provider timestamp wins, except that an event never moves state backwards in the
-    ordinary lifecycle (a late ``delivered`` after ``opened`` keeps ``opened``).
+    ordinary lifecycle (a late ``delivered`` after ``opened`` keeps ``opened``). Events at the
+    same instant are taken in the vocabulary's order, so the result never depends on the
+    order they arrived in.
     """
     state = EventType.UNKNOWN
     negatives: list[Event] = []
-    ordered = sorted(events, key=lambda e: e.timestamp)
+    # Ties on the timestamp are broken by the vocabulary's order, so that the state does not
+    # depend on the order the events arrived in.
+    ordered = sorted(events, key=lambda e: (e.timestamp, _DECLARATION_ORDER[e.type]))
     for event in ordered:
         if event.type in TERMINAL_NEGATIVE:
             negatives.append(event)

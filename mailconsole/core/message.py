@@ -6,15 +6,36 @@ turns it into its own wire format, and answers come back as :class:`SendResult`.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import formataddr, getaddresses
+from email.utils import getaddresses
 from enum import StrEnum
 from typing import Any
 
 from mailconsole.core.events import EventType
+
+#: Characters that make a display name need quoting (RFC 5322 "specials", as email.utils).
+_NAME_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
+
+
+def _semicolons_to_commas(text: str) -> str:
+    """Turn ``;`` separators into ``,`` except inside a quoted display name."""
+    out: list[str] = []
+    quoted = escaped = False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif char == "\\" and quoted:
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == ";" and not quoted:
+            char = ","
+        out.append(char)
+    return "".join(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,22 +47,40 @@ class Address:
 
     @classmethod
     def parse(cls, text: str) -> Address:
-        """Parse ``"Jane <jane@x.com>"`` or ``"jane@x.com"`` (no validation here)."""
-        parsed = getaddresses([text.strip()])
+        """Parse ``"Jane <jane@x.com>"`` or ``"jane@x.com"`` (no validation here).
+
+        Text that is not one address is kept whole as the email, so validation reports what
+        the user typed rather than a fragment of it.
+        """
+        stripped = text.strip()
+        parsed = getaddresses([stripped])
         if len(parsed) == 1 and parsed[0][1]:
             name, email = parsed[0]
-            return cls(email=email.strip(), name=name.strip())
-        return cls(email=text.strip())
+            if name.strip() or "<" in stripped or email.strip() == stripped:
+                return cls(email=email.strip(), name=name.strip())
+        return cls(email=stripped)
 
     @classmethod
     def parse_list(cls, text: str) -> list[Address]:
-        """Parse a comma- or semicolon-separated list of addresses; empty parts are dropped."""
-        parts = getaddresses([text.replace(";", ",")])
+        """Parse a comma- or semicolon-separated list of addresses; empty parts are dropped.
+
+        Separators inside a quoted display name (``"Doe; Jane" <j@x.com>``) are kept.
+        """
+        parts = getaddresses([_semicolons_to_commas(text)])
         return [cls(email=e.strip(), name=n.strip()) for n, e in parts if e.strip()]
 
     def formatted(self) -> str:
-        """``Jane <jane@x.com>``, quoting the name where RFC 5322 needs it."""
-        return formataddr((self.name, self.email)) if self.name else self.email
+        """``Jane <jane@x.com>``, quoting the name where RFC 5322 needs it.
+
+        Non-ASCII names stay readable (``Jöhn <j@x.com>``): the JSON APIs take UTF-8, and MIME
+        encoding is the provider's job.
+        """
+        if not self.name:
+            return self.email
+        name = self.name
+        if _NAME_SPECIALS.search(name):
+            name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return f"{name} <{self.email}>"
 
     @property
     def domain(self) -> str:

@@ -1,0 +1,43 @@
+"""Start-up and orderly shutdown of the console window.
+
+``main`` builds the QApplication and runs :func:`run_console` on a qasync loop through
+``asyncio.Runner`` (Python 3.11's ``asyncio.run`` takes no loop factory). Closing the window asks
+for shutdown; the coroutine then closes every client, the journal and the sandbox, in that
+order, and returns — ``app.quit()`` is never called before the async cleanup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QApplication
+
+from mailconsole import __version__
+from mailconsole.ui.bridge import QEventLoop
+
+log = logging.getLogger(__name__)
+
+
+def create_application(argv: list[str]) -> QApplication:
+    """The QApplication with the names QSettings and the platform use."""
+    QCoreApplication.setOrganizationName("MailConsole")
+    QCoreApplication.setApplicationName("Mail Console")
+    QCoreApplication.setApplicationVersion(__version__)
+    app = QApplication.instance() or QApplication(argv)
+    assert isinstance(app, QApplication)
+    # The main coroutine decides when the app ends, after its async cleanup.
+    app.setQuitOnLastWindowClosed(False)
+    return app
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    """Run the window until it is closed; returns the process exit code."""
+    from mailconsole.ui.main_window import run_console
+
+    app = create_application(sys.argv[:1])
+    with asyncio.Runner(loop_factory=lambda: QEventLoop(app)) as runner:
+        return runner.run(run_console(app, args))

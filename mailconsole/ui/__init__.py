@@ -1,0 +1,1 @@
+"""The console window (PySide6). All qasync use sits in :mod:`mailconsole.ui.bridge`."""
