@@ -199,16 +199,25 @@ def _missing_message(missing: Sequence[str], where: str = "") -> str:
     )
 
 
+def _given(variables: Mapping[str, Any], strict: bool) -> Mapping[str, Any]:
+    """In strict mode, drop variables whose value is an empty string (they count as missing)."""
+    if not strict:
+        return variables
+    return {k: v for k, v in variables.items() if not (isinstance(v, str) and not v.strip())}
+
+
 def render(text: str, variables: Mapping[str, Any], *, strict: bool = True) -> str:
     """Render ``text`` with ``variables`` (flat dotted keys allowed).
 
     In strict mode a variable that would be output without a value (and without a
     ``default``) raises :class:`TemplateError` naming every such variable; otherwise it
-    renders empty. Syntax errors raise :class:`TemplateError` with Liquid's message.
+    renders empty. An empty string counts as no value in strict mode: the console refuses to
+    send with a variable left empty (CONTRACT.md), while a ``default`` still fills it.
+    Syntax errors raise :class:`TemplateError` with Liquid's message.
     """
     if not text:
         return text
-    output, missing = _render(text, expand_variables(variables))
+    output, missing = _render(text, expand_variables(_given(variables, strict)))
     if strict and missing:
         raise TemplateError(_missing_message(missing), missing=missing)
     return output
@@ -219,9 +228,10 @@ def render_message(
 ) -> Message:
     """A copy of ``message`` with its subject, preview title, HTML and text rendered.
 
-    In strict mode the :class:`TemplateError` lists the missing variables of all four parts.
+    In strict mode the :class:`TemplateError` lists the missing variables of all four parts
+    (an empty string counts as missing, as in :func:`render`).
     """
-    data = expand_variables(variables)
+    data = expand_variables(_given(variables, strict))
     rendered: dict[str, str] = {}
     missing: dict[str, None] = {}
     where: list[str] = []

@@ -16,6 +16,7 @@ from typing import Any
 from mailconsole.core.capabilities import Capabilities
 from mailconsole.core.events import Event, EventType
 from mailconsole.core.message import SendResult
+from mailconsole.store.journal import OutboxState
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,17 +48,6 @@ class AccountDraft:
     default_sender: str = ""
     time_zone: str = "Europe/Minsk"
     api_key: str | None = None
-
-
-class OutboxState(StrEnum):
-    """Where one outgoing message is (CONTRACT.md / issue #4)."""
-
-    QUEUED = "queued"
-    SENDING = "sending"
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-    UNKNOWN = "unknown"
-    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)

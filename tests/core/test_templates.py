@@ -185,9 +185,18 @@ def test_render_never_raises_anything_but_template_error(text: str, value: str) 
 
 
 @settings(max_examples=200, deadline=None)
-@given(value=st.text(max_size=40))
+@given(value=st.text(max_size=40).filter(lambda v: v.strip() != ""))
 def test_values_are_inserted_verbatim(value: str) -> None:
     assert render("[{{v}}]", {"v": value}) == f"[{value}]"
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_variable_left_empty_counts_as_missing(blank: str) -> None:
+    with pytest.raises(TemplateError) as caught:
+        render("Hi {{name}}", {"name": blank})
+    assert caught.value.missing == ["name"]
+    assert render('Hi {{name|default:"Customer"}}', {"name": blank}) == "Hi Customer"
+    assert render("Hi {{name}}!", {"name": blank}, strict=False) == f"Hi {blank}!"
 
 
 # -- render_message -----------------------------------------------------------------------------
