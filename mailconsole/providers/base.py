@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, ClassVar, Self
+from urllib.parse import quote
 
 import httpx
 
@@ -30,11 +31,13 @@ from mailconsole.core.errors import (
     UnsupportedFeature,
     ValidationError,
 )
-from mailconsole.core.events import Event
+from mailconsole.core.events import Event, EventType
 from mailconsole.core.message import (
     BulkSend,
     Message,
+    OutcomeStatus,
     ProviderMessage,
+    RecipientOutcome,
     SendResult,
     Template,
 )
@@ -159,6 +162,8 @@ class ProviderClient:
             if sends_mail:
                 raise UnknownOutcome(text, provider=self.provider_id) from exc
             raise Unavailable(text, provider=self.provider_id) from exc
+        finally:
+            self.pacer.release()
         self.pacer.observe(response.headers)
         body = decode_json(response)
         if not self.is_success(response):
@@ -327,3 +332,55 @@ def parse_time(value: Any) -> datetime | None:
 def format_utc(value: datetime) -> str:
     """``2024-12-25T09:00:00Z`` from an aware datetime."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- small readers shared by the clients ---------------------------------------------------------
+
+
+def text_or_empty(value: Any) -> str:
+    """``value`` if it is a string, else ``""`` (optional text fields of an answer)."""
+    return value if isinstance(value, str) else ""
+
+
+def id_text(value: Any) -> str:
+    """An id as a string; TypeError for anything but a non-empty string or an integer."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+        raise TypeError(f"not an id: {value!r}")
+    return str(value)
+
+
+def path_segment(value: str) -> str:
+    """An id made safe as one URL path segment (``/`` and ``?`` are escaped)."""
+    return quote(value, safe="")
+
+
+def scrub(text: str, secret: str) -> str:
+    """``text`` with every occurrence of ``secret`` (an API key) replaced by ``***``."""
+    return text.replace(secret, "***") if secret and secret.strip() else text
+
+
+def scrub_raw(body: Any, secret: str) -> Any:
+    """A decoded JSON body with ``secret`` removed from every string in it."""
+    if isinstance(body, str):
+        return scrub(body, secret)
+    if isinstance(body, list):
+        return [scrub_raw(item, secret) for item in body]
+    if isinstance(body, dict):
+        return {scrub(str(k), secret): scrub_raw(v, secret) for k, v in body.items()}
+    return body
+
+
+def failed_outcome(recipient: str, error: ProviderError) -> RecipientOutcome:
+    """The outcome of a recipient whose own request failed after others went out.
+
+    ``UnknownOutcome`` stays unknown (the mail may have been accepted); anything else is a
+    refusal carrying the provider's code and message.
+    """
+    unknown = isinstance(error, UnknownOutcome)
+    return RecipientOutcome(
+        recipient=recipient,
+        status=OutcomeStatus.UNKNOWN if unknown else OutcomeStatus.REJECTED,
+        event=EventType.UNKNOWN if unknown else EventType.FAILED,
+        error=error.message,
+        error_code=error.code,
+    )
