@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -44,6 +45,27 @@ from mailconsole.core.message import (
 from mailconsole.providers.pacing import Pacer
 
 log = logging.getLogger(__name__)
+
+_QUERY_SECRET = re.compile(r"(?i)([?&](?:token|api_key|apikey|key)=)[^&\s\"']+")
+
+
+class RedactQuerySecrets(logging.Filter):
+    """Keeps API keys that travel in a query string (SMS.BY's ``token``) out of httpx's log.
+
+    httpx logs every request URL at INFO; the filter rewrites ``token=...`` to ``token=***``.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _QUERY_SECRET.sub(r"\1***", str(a)) if isinstance(a, httpx.URL | str) else a
+                for a in record.args
+            )
+        record.msg = _QUERY_SECRET.sub(r"\1***", str(record.msg))
+        return True
+
+
+logging.getLogger("httpx").addFilter(RedactQuerySecrets())
 
 #: Explicit timeouts: connecting must be quick; a send may take a while to be answered.
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
