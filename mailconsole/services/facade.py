@@ -21,11 +21,14 @@ from mailconsole.core.errors import ProviderError
 from mailconsole.core.events import Event
 from mailconsole.core.message import Address, Message, Suppression, Template
 from mailconsole.core.templates import template_variables
-from mailconsole.core.validation import FieldError, validate_message
+from mailconsole.core.validation import FieldError, MessageInvalid, validate_message
 from mailconsole.providers import create
 from mailconsole.providers.base import ProviderClient
+from mailconsole.services import csv_import
 from mailconsole.services.accounts import Account, AccountService, AccountSettings
+from mailconsole.services.bulk import BulkJob, BulkService
 from mailconsole.services.checks import console_checks
+from mailconsole.services.clients import ClientRegistry
 from mailconsole.services.facade_types import (
     AccountDraft,
     AccountView,
@@ -39,17 +42,24 @@ from mailconsole.services.facade_types import (
     ScheduledRow,
     SendReceipt,
 )
+from mailconsole.services.outbox import Outbox
+from mailconsole.services.poller import EventPoller
 from mailconsole.services.request_preview import as_curl, capture_send_request
+from mailconsole.services.schedules import ScheduleService
 from mailconsole.services.secrets import SecretStore, SecretStoreUnavailable
-from mailconsole.services.suppressions import SuppressionService
-from mailconsole.store.journal import Journal, MessageFilter, MessageRecord
+from mailconsole.services.suppressions import SuppressionService, SyncAction
+from mailconsole.store.journal import (
+    AccountRecord,
+    Journal,
+    MessageFilter,
+    MessageRecord,
+    OutboxEntry,
+)
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[[ConsoleNotice], None]
 ProgressCallback = Callable[[BulkProgress], None]
-
-VERIFIED_SANDBOX_DOMAINS = ("example.com", "yourdomain.com", "test.com")
 
 
 def _view(account: Account) -> AccountView:
@@ -94,14 +104,33 @@ class ConsoleFacade:
     ) -> None:
         self.journal = journal
         self.secrets = secrets
-        self.accounts_service = AccountService(journal, secrets)
-        self.suppression_service = SuppressionService(journal, clock=clock)
         self.clock = clock
+        self.accounts_service = AccountService(journal, secrets)
+        self.clients = ClientRegistry(journal, key_source=self._api_key)
+        self.suppression_service = SuppressionService(
+            journal, sync=self._sync_suppression, clock=clock
+        )
+        self.outbox = Outbox(
+            journal,
+            self.clients,
+            suppressions=self.suppression_service,
+            clock=clock,
+            listener=self._on_outbox,
+        )
+        self.bulk = BulkService(journal, self.outbox, suppressions=self.suppression_service)
+        self.poller = EventPoller(
+            journal,
+            self.clients,
+            suppressions=self.suppression_service,
+            clock=clock,
+            listener=self._on_events,
+        )
+        self.schedules = ScheduleService(journal, self.clients, self.outbox, clock=clock)
         self._listeners: list[Listener] = []
         self._accounts: dict[str, AccountView] = {}
         self._keyring = "not checked yet"
-        self._clients: dict[str, ProviderClient] = {}
         self._status: dict[str, ProviderStatus] = {}
+        self._background: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -126,10 +155,38 @@ class ConsoleFacade:
             raise
         return facade
 
+    def start_background(self) -> None:
+        """Finish what a crash interrupted, then poll events and send due send-laters.
+
+        Separate from :meth:`open` so the window shows first; the work runs in tasks kept here.
+        """
+        task = asyncio.create_task(self._resume(), name="outbox-resume")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        self.poller.start()
+        self.schedules.start()
+
+    async def _resume(self) -> None:
+        try:
+            deliveries = await self.outbox.resume()
+        except Exception:
+            log.exception("resuming the outbox failed")
+            return
+        if deliveries:
+            log.info("resumed %d interrupted send(s)", len(deliveries))
+
     async def close(self) -> None:
-        """Close every client, then the journal."""
-        clients, self._clients = list(self._clients.values()), {}
-        await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
+        """Stop the background work and bulk sends, close every client, then the journal."""
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        await self.poller.stop()
+        await self.schedules.stop()
+        for job in list(self.bulk.jobs.values()):
+            if job.task is not None and not job.task.done():
+                job.task.cancel()
+                await asyncio.gather(job.task, return_exceptions=True)
+        await self.clients.aclose()
         await asyncio.to_thread(self.journal.close)
 
     def add_listener(self, listener: Listener) -> Callable[[], None]:
@@ -144,6 +201,29 @@ class ConsoleFacade:
                 listener(notice)
             except Exception:
                 log.exception("a listener failed on %s", kind)
+
+    def _on_outbox(self, entry: OutboxEntry) -> None:
+        self._notify("message", entry.account_id, entry)
+
+    def _on_events(self, record: MessageRecord, events: Sequence[Event]) -> None:
+        self._notify("events", record.account_id, record)
+
+    async def _api_key(self, record: AccountRecord) -> str:
+        return await self.accounts_service.api_key(record.id)
+
+    async def _sync_suppression(self, action: SyncAction, suppression: Suppression) -> str | None:
+        """Mirror a manual (un)suppression at SMS.BY, which keeps its own unsubscribe list."""
+        if suppression.account_id is None:
+            return None
+        client = await self.clients.client(suppression.account_id)
+        list_ids = list(suppression.list_ids) or None
+        if action is SyncAction.UNSUBSCRIBE:
+            await client.unsubscribe_email(  # type: ignore[attr-defined]
+                suppression.email, list_ids, suppression.reason or None
+            )
+            return "SMS.BY unsubscribed the address"
+        await client.subscribe_email(suppression.email, list_ids)  # type: ignore[attr-defined]
+        return "SMS.BY subscribed the address again"
 
     # -- accounts --------------------------------------------------------------------------
 
@@ -212,31 +292,18 @@ class ConsoleFacade:
 
     def provider_status(self, account_id: str) -> ProviderStatus:
         status = self._status.get(account_id)
-        client = self._clients.get(account_id)
-        budget = client.pacer.budget_text if client is not None else "no requests yet"
+        pacer = self.clients.pacer(account_id)
+        budget = pacer.budget_text if pacer is not None else "no requests yet"
         if status is None:
             return ProviderStatus(account_id=account_id, budget=budget, health="ok")
         return ProviderStatus(account_id, budget, status.health, status.last_error)
 
     async def client(self, account_id: str) -> ProviderClient:
-        """The account's one long-lived client (created on first use)."""
-        client = self._clients.get(account_id)
-        if client is None or client.closed:
-            view = self._accounts[account_id]
-            api_key = await self.accounts_service.api_key(account_id)
-            client = create(
-                view.provider,
-                api_key=api_key,
-                base_url=view.base_url or None,
-                **_client_settings(view),
-            )
-            self._clients[account_id] = client
-        return client
+        """The account's one long-lived client, shared by sends and polls (one pacer)."""
+        return await self.clients.client(account_id)
 
     async def _drop_client(self, account_id: str) -> None:
-        client = self._clients.pop(account_id, None)
-        if client is not None:
-            await client.aclose()
+        await self.clients.forget(account_id)
 
     def _record_health(self, account_id: str, error: BaseException | None) -> None:
         if error is None:
@@ -251,12 +318,12 @@ class ConsoleFacade:
     # -- compose ---------------------------------------------------------------------------
 
     def validate(self, account_id: str, message: Message) -> list[FieldError]:
-        """Every problem, each naming its field (suppressions are checked by :meth:`send`)."""
-        view = self._accounts[account_id]
-        domains = VERIFIED_SANDBOX_DOMAINS if view.is_sandbox else None
-        return validate_message(
-            message, view.capabilities, now=self.clock(), verified_domains=domains
-        )
+        """Every problem the console can see before sending, each naming its field.
+
+        Sender domains are left to the provider: only it knows which are verified, and its
+        refusal comes back on the From field.
+        """
+        return validate_message(message, self.capabilities(account_id), now=self.clock())
 
     async def show_request(self, account_id: str, message: Message) -> str:
         """The exact HTTP request Send would make, as curl, with the key redacted."""
@@ -299,9 +366,42 @@ class ConsoleFacade:
     async def send(self, account_id: str, message: Message) -> SendReceipt:
         """Validate, check suppressions, write the outbox entry, then send.
 
-        Raises ``MessageInvalid`` (fields), ``ProviderError`` subclasses (the provider's words).
+        Raises ``MessageInvalid`` (each problem on its field, suppressed recipients on the field
+        that holds them) or the provider's normalized error; the outbox keeps the entry either
+        way, so nothing is lost.
         """
-        raise NotImplementedError  # lands with the outbox
+        problems = self.validate(account_id, message)
+        problems += await self._suppression_problems(account_id, message)
+        if problems:
+            raise MessageInvalid(problems)
+        delivery = await self.outbox.send(account_id, message)
+        self._record_health(account_id, delivery.error)
+        if delivery.error is not None:
+            raise delivery.error
+        return SendReceipt(
+            outbox_id=delivery.entry.id,
+            message_ids=list(delivery.message_ids),
+            result=delivery.result,
+            held_locally=delivery.held_locally,
+        )
+
+    async def _suppression_problems(self, account_id: str, message: Message) -> list[FieldError]:
+        found = {s.email: s for s in await self.suppressed_recipients(account_id, message)}
+        problems = []
+        for field_name, addresses in (("to", message.to), ("cc", message.cc), ("bcc", message.bcc)):
+            for address in addresses:
+                suppression = found.get(address.email.strip().lower())
+                if suppression is None:
+                    continue
+                why = f": {suppression.reason}" if suppression.reason else ""
+                problems.append(
+                    FieldError(
+                        field_name,
+                        f"{address.email} is suppressed ({suppression.source.value}{why}) — "
+                        "remove it, or lift the suppression in the Suppressions tab.",
+                    )
+                )
+        return problems
 
     async def save_draft(self, account_id: str, fields: dict[str, Any]) -> None:
         await asyncio.to_thread(self.journal.save_draft, account_id, fields)
@@ -312,7 +412,13 @@ class ConsoleFacade:
     # -- bulk ------------------------------------------------------------------------------
 
     async def read_csv(self, path: Path) -> CsvTable:
-        raise NotImplementedError  # lands with the outbox
+        """Read a recipients CSV in a worker thread (problems are reported by line)."""
+        return await asyncio.to_thread(csv_import.read_csv, path)
+
+    @staticmethod
+    def default_mapping(table: CsvTable) -> ColumnMapping:
+        """The column mapping a CSV suggests: ``email``, ``name``, the rest as variables."""
+        return csv_import.default_mapping(table)
 
     async def start_bulk(
         self,
@@ -322,23 +428,32 @@ class ConsoleFacade:
         mapping: ColumnMapping,
         on_progress: ProgressCallback,
     ) -> str:
-        """Queue every row in the outbox, then send; returns the bulk id."""
-        raise NotImplementedError  # lands with the outbox
+        """Check every row, queue the valid ones in the outbox in one transaction, then send in
+        the background; returns the bulk id. Progress (skipped rows first) goes to
+        ``on_progress``."""
+        job = await self.bulk.start(account_id, template, table, mapping, on_progress)
+        return job.bulk_id
+
+    def _job(self, bulk_id: str) -> BulkJob:
+        return self.bulk.job(bulk_id)
 
     def pause_bulk(self, bulk_id: str) -> None:
-        raise NotImplementedError  # lands with the outbox
+        self._job(bulk_id).pause()
 
     def resume_bulk(self, bulk_id: str) -> None:
-        raise NotImplementedError  # lands with the outbox
+        self._job(bulk_id).resume()
 
     async def cancel_bulk(self, bulk_id: str) -> BulkProgress:
-        raise NotImplementedError  # lands with the outbox
+        """Cancel every row not yet sent; returns the final progress (what was sent)."""
+        return await self._job(bulk_id).cancel()
 
     async def scheduled(self) -> list[ScheduledRow]:
-        raise NotImplementedError  # lands with the outbox
+        """Scheduled messages of every account, soonest first."""
+        return await self.schedules.rows()
 
     async def cancel_scheduled(self, row_id: str) -> None:
-        raise NotImplementedError  # lands with the outbox
+        await self.schedules.cancel(row_id)
+        self._notify("scheduled")
 
     # -- templates -------------------------------------------------------------------------
 

@@ -52,11 +52,12 @@ class AccountDraft:
 
 @dataclass(frozen=True, slots=True)
 class SendReceipt:
-    """What Send shows in place: the journal's message ids and the provider's answer."""
+    """What Send shows in place: the journal's message ids and the provider's answer (None for
+    a send-later the console holds until it is due)."""
 
     outbox_id: str
     message_ids: Sequence[str]
-    result: SendResult
+    result: SendResult | None
     held_locally: bool = False  #: a send-later the console itself will send when due
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import shlex
-from urllib.parse import quote, quote_plus
+from urllib.parse import parse_qsl, quote, quote_plus
 
 import httpx
 
@@ -51,6 +51,13 @@ async def capture_send_request(
     return transport.requests[0] if transport.requests else None
 
 
+def _cut(text: str) -> str:
+    """``text``, cut after :data:`MAX_BODY_CHARS` with its full size said."""
+    if len(text) <= MAX_BODY_CHARS:
+        return text
+    return f"{text[:MAX_BODY_CHARS]}… [{len(text):,} characters in all]"
+
+
 def as_curl(request: httpx.Request, api_key: str) -> str:
     """``request`` as a curl command line, the key replaced by ``$API_KEY``."""
 
@@ -69,9 +76,14 @@ def as_curl(request: httpx.Request, api_key: str) -> str:
             continue
         lines.append(f"  -H {shlex.quote(f'{name}: {redact(value)}')}")
     body = request.content
-    if body:
-        text = body.decode("utf-8", errors="replace")
-        if len(text) > MAX_BODY_CHARS:
-            text = f"{text[:MAX_BODY_CHARS]}… [{len(body):,} bytes in all]"
+    content_type = request.headers.get("content-type", "")
+    if body and content_type.startswith("application/x-www-form-urlencoded"):
+        # One readable, decoded field per line; curl encodes them exactly as the client did.
+        for name, value in parse_qsl(
+            body.decode("utf-8", errors="replace"), keep_blank_values=True
+        ):
+            lines.append(f"  --data-urlencode {shlex.quote(redact(f'{name}={_cut(value)}'))}")
+    elif body:
+        text = _cut(body.decode("utf-8", errors="replace"))
         lines.append(f"  --data-binary {shlex.quote(redact(text))}")
     return " \\\n".join(lines)
