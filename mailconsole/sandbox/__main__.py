@@ -32,6 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--state", metavar="FILE", help="keep state in this SQLite file")
     parser.add_argument(
+        "--emsgnow-rate",
+        type=int,
+        default=120,
+        metavar="N",
+        help="eMsgNow's requests per minute per key (default 120, as the contract says)",
+    )
+    parser.add_argument(
         "--allow-non-loopback",
         action="store_true",
         help="allow listening on an address other than loopback",
@@ -46,6 +53,7 @@ async def serve(args: argparse.Namespace) -> int:
         time_scale=args.time_scale,
         state_path=args.state,
         allow_non_loopback=args.allow_non_loopback,
+        emsgnow_rate_per_minute=args.emsgnow_rate,
     )
     try:
         await sandbox.start()

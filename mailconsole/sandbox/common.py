@@ -76,11 +76,14 @@ class SandboxContext:
         store: MessageStore,
         faults: FaultBook,
         persistence: Persistence | None = None,
+        *,
+        emsgnow_rate_per_minute: int = 120,
     ) -> None:
         self.clock = clock
         self.store = store
         self.faults = faults
         self.persistence = persistence
+        self.emsgnow_rate_per_minute = emsgnow_rate_per_minute
         self.random = random.Random()
 
     def put(self, kind: str, key: str, value: Any) -> None:

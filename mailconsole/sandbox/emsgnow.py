@@ -56,7 +56,6 @@ from mailconsole.sandbox.limits import FixedWindowLimiter, WindowState
 from mailconsole.sandbox.state import StoredMessage
 
 KEY = SANDBOX_KEYS["emsgnow"]
-RATE_LIMIT_PER_MINUTE = 120
 MAX_MESSAGE_CHARS = 25_000
 MAX_CLIENT_ID_CHARS = 100
 
@@ -192,7 +191,7 @@ class EMsgNow(ProviderApi):
 
     def __init__(self, ctx: SandboxContext) -> None:
         super().__init__(ctx)
-        self.limiter = FixedWindowLimiter(RATE_LIMIT_PER_MINUTE, 60.0)
+        self.limiter = FixedWindowLimiter(ctx.emsgnow_rate_per_minute, 60.0)
         self.callbacks = CallbackPoster(ctx)
 
     def add_routes(self, app: web.Application) -> None:

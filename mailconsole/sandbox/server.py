@@ -66,6 +66,7 @@ class Sandbox:
         state_path: str | Path | None = None,
         *,
         allow_non_loopback: bool = False,
+        emsgnow_rate_per_minute: int = 120,
     ) -> None:
         if not allow_non_loopback and not is_loopback_host(host):
             raise ValueError(f"refusing to listen on non-loopback host {host!r}")
@@ -74,6 +75,8 @@ class Sandbox:
         self.clock = Clock(time_scale)
         self.state_path = Path(state_path) if state_path is not None else None
         self.faults = FaultBook()
+        #: eMsgNow's per-minute budget per key (the contract's default is 120).
+        self.emsgnow_rate_per_minute = emsgnow_rate_per_minute
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._ctx: SandboxContext | None = None
@@ -87,7 +90,13 @@ class Sandbox:
             raise RuntimeError("sandbox already started")
         persistence = Persistence(self.state_path) if self.state_path is not None else None
         store = MessageStore(persistence)
-        ctx = SandboxContext(self.clock, store, self.faults, persistence)
+        ctx = SandboxContext(
+            self.clock,
+            store,
+            self.faults,
+            persistence,
+            emsgnow_rate_per_minute=self.emsgnow_rate_per_minute,
+        )
         self._ctx = ctx
         self.providers = {name: cls(ctx) for name, cls in PROVIDER_CLASSES.items()}
         store.load()

@@ -32,3 +32,19 @@ async def test_the_window_is_per_key_and_counts_sends_only(http: httpx.AsyncClie
         await http.get("/emsgnow/email/none", headers=EN_HEADERS)
     answer = await http.post("/emsgnow/email", headers=EN_HEADERS, json=en_message())
     assert answer.headers["X-RateLimit-Remaining"] == "119"
+
+
+async def test_the_per_minute_budget_is_a_setting() -> None:
+    from mailconsole.sandbox import Sandbox
+
+    async with (
+        Sandbox(port=0, emsgnow_rate_per_minute=3) as box,
+        httpx.AsyncClient(base_url=box.url) as client,
+    ):
+        codes = [
+            (await client.post("/emsgnow/email", headers=EN_HEADERS, json=en_message())).status_code
+            for _ in range(4)
+        ]
+        last = await client.get("/emsgnow/email/none", headers=EN_HEADERS)
+    assert codes == [200, 200, 200, 429]
+    assert last.headers["X-RateLimit-Limit"] == "3"

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from outbox_support import set_faults, widen_emsgnow_limit
+from outbox_support import WIDE_EMSGNOW_RATE, set_faults
 
 from mailconsole.sandbox import Sandbox
 from mailconsole.store.journal import Journal, OutboxState
@@ -130,9 +130,10 @@ async def kill_and_resume(
     """Run, kill half way, resume; returns what was sent and recorded at the kill and after."""
     journal = tmp_path / "journal.sqlite3"
     workers: list[Any] = []
-    async with Sandbox(host="127.0.0.1", port=0, time_scale=100.0) as box:
+    async with Sandbox(
+        host="127.0.0.1", port=0, time_scale=100.0, emsgnow_rate_per_minute=WIDE_EMSGNOW_RATE
+    ) as box:
         try:
-            widen_emsgnow_limit(box)
             if faults:
                 await set_faults(box, provider=provider, **faults)
             workers.append(await start_worker(box, journal, provider, resume=False))
