@@ -13,7 +13,7 @@ import asyncio
 import logging
 import sys
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QApplication
 
 from mailconsole import __version__
@@ -27,6 +27,10 @@ def create_application(argv: list[str]) -> QApplication:
     QCoreApplication.setOrganizationName("MailConsole")
     QCoreApplication.setApplicationName("Mail Console")
     QCoreApplication.setApplicationVersion(__version__)
+    # QtWebEngine (loaded later, for the preview) shares OpenGL contexts with the widgets; this
+    # must be set before the application exists.
+    if QCoreApplication.instance() is None:
+        QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     app = QApplication.instance() or QApplication(argv)
     assert isinstance(app, QApplication)
     # The main coroutine decides when the app ends, after its async cleanup.
@@ -38,6 +42,16 @@ def run_gui(args: argparse.Namespace) -> int:
     """Run the window until it is closed; returns the process exit code."""
     from mailconsole.ui.main_window import run_console
 
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     app = create_application(sys.argv[:1])
     with asyncio.Runner(loop_factory=lambda: QEventLoop(app)) as runner:
-        return runner.run(run_console(app, args))
+        try:
+            return runner.run(run_console(app, args))
+        except KeyboardInterrupt:
+            # Ctrl+C in the terminal: the runner cancelled the console, whose cleanup (clients,
+            # journal, sandbox) has already run in its ``finally``.
+            log.info("interrupted; the console closed its journal and clients")
+            return 130

@@ -260,11 +260,13 @@ def render_message(
 
 
 def html_to_text(html: str) -> str:
-    """The plain-text part for an HTML body: Markdown-like text, links kept, lines unwrapped."""
+    """The plain-text part for an HTML body: Markdown-like text, links kept, lines unwrapped,
+    images replaced by their alt text (a reader of the text part cannot see ``cid:`` images)."""
     converter = html2text.HTML2Text()
     converter.body_width = 0
     converter.ignore_links = False
     converter.ignore_images = False
+    converter.images_to_alt = True
     converter.unicode_snob = True
     converter.inline_links = True
     converter.protect_links = False

@@ -212,57 +212,68 @@ class BulkService:
     ) -> tuple[str, list[BulkRowResult]]:
         """Check every row and queue the valid ones in one transaction; returns the bulk id and
         the skipped rows (invalid and suppressed, by line)."""
-        prepared = await asyncio.to_thread(prepare_rows, template, table, mapping)
-        skipped = list(prepared.invalid)
-        messages = list(prepared.messages)
-        if self.suppressions is not None and messages:
-            found = await self.suppressions.check_recipients(
-                [m.to[0].email for _, m in messages], account_id
+
+        # Everything here touches every row: it all runs in one worker thread, so a 10,000-row
+        # send never stalls the window.
+        def prepare_and_store() -> tuple[str, list[BulkRowResult], int]:
+            prepared = prepare_rows(template, table, mapping)
+            skipped = list(prepared.invalid)
+            messages = list(prepared.messages)
+            if self.suppressions is not None and messages:
+                messages = self._drop_suppressed(account_id, messages, skipped)
+            skipped.sort(key=lambda r: r.line)
+            bulk_id = uuid.uuid4().hex
+            record = BulkSendRecord(
+                id=bulk_id,
+                account_id=account_id,
+                csv_path=str(table.path),
+                column_mapping={
+                    "email": mapping.email,
+                    "name": mapping.name,
+                    "variables": dict(mapping.variables),
+                    "skipped": _skipped_json(skipped),
+                },
+                total_rows=len(messages) + len(skipped),
+                skipped_rows=len(skipped),
+                state=BulkState.RUNNING,
             )
-            blocked = {s.email: s for s in found}
-            kept = []
-            for line, message in messages:
-                suppression = blocked.get(normalize_email(message.to[0].email))
-                if suppression is None:
-                    kept.append((line, message))
-                    continue
-                why = f" ({suppression.reason})" if suppression.reason else ""
-                detail = (
-                    f"Line {line}: {message.to[0].email} is suppressed: "
-                    f"{suppression.source.value}{why}"
-                )
-                skipped.append(
-                    BulkRowResult(line, message.to[0].email, RowStatus.SUPPRESSED, detail=detail)
-                )
-            messages = kept
-        skipped.sort(key=lambda r: r.line)
-        bulk_id = uuid.uuid4().hex
-        record = BulkSendRecord(
-            id=bulk_id,
-            account_id=account_id,
-            csv_path=str(table.path),
-            column_mapping={
-                "email": mapping.email,
-                "name": mapping.name,
-                "variables": dict(mapping.variables),
-                "skipped": _skipped_json(skipped),
-            },
-            total_rows=len(messages) + len(skipped),
-            skipped_rows=len(skipped),
-            state=BulkState.RUNNING,
-        )
-        items = [
-            OutboxItem(account_id=account_id, message=m, bulk_id=bulk_id, line=line)
-            for line, m in messages
-        ]
+            items = [
+                OutboxItem(account_id=account_id, message=m, bulk_id=bulk_id, line=line)
+                for line, m in messages
+            ]
+            with self.journal.transaction():
+                self.journal.add_bulk(record)
+                self.journal.enqueue(items)
+            return bulk_id, skipped, len(items)
 
-        def store() -> None:
-            self.journal.add_bulk(record)
-            self.journal.enqueue(items)
-
-        await asyncio.to_thread(store)
-        log.info("bulk %s: %d rows queued, %d skipped", bulk_id, len(items), len(skipped))
+        bulk_id, skipped, queued = await asyncio.to_thread(prepare_and_store)
+        log.info("bulk %s: %d rows queued, %d skipped", bulk_id, queued, len(skipped))
         return bulk_id, skipped
+
+    def _drop_suppressed(
+        self,
+        account_id: str,
+        messages: list[tuple[int, Message]],
+        skipped: list[BulkRowResult],
+    ) -> list[tuple[int, Message]]:
+        """The rows whose address is not suppressed; the others go to ``skipped`` (blocking)."""
+        assert self.suppressions is not None
+        found = self.suppressions.find_suppressed([m.to[0].email for _, m in messages], account_id)
+        blocked = {s.email: s for s in found}
+        kept = []
+        for line, message in messages:
+            suppression = blocked.get(normalize_email(message.to[0].email))
+            if suppression is None:
+                kept.append((line, message))
+                continue
+            why = f" ({suppression.reason})" if suppression.reason else ""
+            detail = (
+                f"Line {line}: {message.to[0].email} is suppressed: {suppression.source.value}{why}"
+            )
+            skipped.append(
+                BulkRowResult(line, message.to[0].email, RowStatus.SUPPRESSED, detail=detail)
+            )
+        return kept
 
     def job(self, bulk_id: str, on_progress: ProgressCallback | None = None) -> BulkJob:
         """The job of a bulk send (one per bulk id), e.g. to resume it after a restart."""
@@ -482,7 +493,8 @@ class BulkJob:
         if not entries:
             return
         batchable = [e for e in entries if self._batchable(provider, e)]
-        singles = [e for e in entries if e not in batchable]
+        batched_ids = {e.id for e in batchable}
+        singles = [e for e in entries if e.id not in batched_ids]
         for entry in singles:  # SMS.BY letters with attachments go one by one
             await self._report([(await self.outbox.send_claimed(entry)).entry])
         if not batchable:

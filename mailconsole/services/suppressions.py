@@ -217,10 +217,15 @@ class SuppressionService:
         self, addresses: Iterable[str], account_id: str | None, list_id: str | None = None
     ) -> builtins.list[Suppression]:
         """The suppressions that stop any of ``addresses`` (one per suppressed address)."""
+        return await asyncio.to_thread(self.find_suppressed, list(addresses), account_id, list_id)
+
+    def find_suppressed(
+        self, addresses: Iterable[str], account_id: str | None, list_id: str | None = None
+    ) -> builtins.list[Suppression]:
+        """:meth:`check_recipients`, blocking: for callers already in a worker thread (a bulk
+        send checks 10,000 addresses at once)."""
         wanted = [normalize_email(a) for a in addresses]
-        found = await asyncio.to_thread(
-            self.journal.matching_suppressions, wanted, account_id, list_id
-        )
+        found = self.journal.matching_suppressions(wanted, account_id, list_id)
         first: dict[str, Suppression] = {}
         for s in found:
             first.setdefault(s.email, s)

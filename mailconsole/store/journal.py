@@ -389,6 +389,7 @@ class Journal:
     def __init__(self, conn: sqlite3.Connection, path: Path, clock: Clock = _utcnow) -> None:
         self._conn = conn
         self._lock = threading.RLock()
+        self._depth = 0
         self.path = path
         self.clock = clock
 
@@ -446,14 +447,28 @@ class Journal:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Hold the lock and run the block in one write transaction (for batch loaders)."""
+        """Hold the lock and run the block in one write transaction (for batch loaders).
+
+        Transactions nest: an inner block joins the outer one, so several journal methods can
+        be made all-or-nothing together (a bulk send's record and its rows).
+        """
         with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._conn
+                finally:
+                    self._depth -= 1
+                return
             self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
             try:
                 yield self._conn
             except BaseException:
+                self._depth = 0
                 self._conn.execute("ROLLBACK")
                 raise
+            self._depth = 0
             self._conn.execute("COMMIT")
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:

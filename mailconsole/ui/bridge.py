@@ -12,7 +12,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 import qasync
 from PySide6.QtCore import QObject, Signal
@@ -24,9 +24,17 @@ T = TypeVar("T")
 
 QEventLoop = qasync.QEventLoop
 
-#: Decorates a method so a Qt signal runs it as an asyncio task; exceptions reach
-#: ``sys.excepthook`` (and so the application's error dialog).
-async_slot = qasync.asyncSlot
+
+def async_slot(
+    *types: type,
+) -> Callable[[Callable[P, Coroutine[Any, Any, T]]], Callable[P, asyncio.Task[T]]]:
+    """Decorate a coroutine method so a Qt signal runs it as an asyncio task; exceptions reach
+    ``sys.excepthook`` (and so the application's error dialog). Calling the method directly
+    returns the task, which tests can await. (A typed face for ``qasync.asyncSlot``.)"""
+    return cast(
+        Callable[[Callable[P, Coroutine[Any, Any, T]]], Callable[P, asyncio.Task[T]]],
+        qasync.asyncSlot(*types),
+    )
 
 
 async def run_blocking(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

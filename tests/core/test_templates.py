@@ -287,3 +287,9 @@ def test_nested_loops_are_bounded_together() -> None:
 
 def test_line_endings_are_kept() -> None:
     assert render("a\r\nb {{v}}\r", {"v": "c\r\nd"}) == "a\r\nb c\r\nd\r"
+
+
+def test_html_to_text_shows_images_as_their_alt_text() -> None:
+    text = html_to_text('<p><img src="cid:logo.png" alt="Acme"> Hello</p>')
+    assert text == "Acme Hello"
+    assert "cid:" not in text

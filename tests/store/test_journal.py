@@ -7,6 +7,7 @@ import sqlite3
 import uuid
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -471,3 +472,17 @@ async def test_usable_from_worker_threads(journal: Journal) -> None:
     assert results[40:] == [40] * 40
     delivered = MessageFilter(states=frozenset({EventType.DELIVERED}))
     assert await asyncio.to_thread(journal.count_messages, delivered) == 40
+
+
+def test_transactions_nest_and_roll_back_together(tmp_path: Path) -> None:
+    from mailconsole.store.journal import BulkSendRecord
+
+    with Journal.open(tmp_path / "j.sqlite3") as journal:
+        journal.add_account(AccountRecord(id="a1", name="Acme", provider="mailingapi"))
+        with pytest.raises(RuntimeError), journal.transaction():
+            journal.add_bulk(BulkSendRecord(id="b1", account_id="a1"))
+            raise RuntimeError("crash between the bulk record and its rows")
+        assert journal.list_bulks() == []
+        with journal.transaction():
+            journal.add_bulk(BulkSendRecord(id="b2", account_id="a1"))
+        assert [b.id for b in journal.list_bulks()] == ["b2"]

@@ -1,0 +1,5 @@
+"""The accounts dialog."""
+
+from mailconsole.ui.accounts.dialog import AccountsDialog, account_label
+
+__all__ = ["AccountsDialog", "account_label"]
