@@ -58,6 +58,9 @@ from mailconsole.store.journal import (
 
 log = logging.getLogger(__name__)
 
+#: Rows per native batch request of a bulk send started from the window.
+BULK_BATCH = 250
+
 Listener = Callable[[ConsoleNotice], None]
 ProgressCallback = Callable[[BulkProgress], None]
 
@@ -117,7 +120,11 @@ class ConsoleFacade:
             clock=clock,
             listener=self._on_outbox,
         )
-        self.bulk = BulkService(journal, self.outbox, suppressions=self.suppression_service)
+        # Batches of 250 rather than MailingAPI's 1,000: each batch's request is built and its
+        # answer read on the event loop, and smaller steps keep the window responsive.
+        self.bulk = BulkService(
+            journal, self.outbox, suppressions=self.suppression_service, batch_size=BULK_BATCH
+        )
         self.poller = EventPoller(
             journal,
             self.clients,
