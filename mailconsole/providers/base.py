@@ -8,9 +8,11 @@ its requests with :meth:`ProviderClient.request`. Operations a provider does not
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
+import ssl
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -73,6 +75,17 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = "MailConsole/0.1 (+https://github.com/mailconsole)"
 
 
+@functools.cache
+def shared_tls_context() -> ssl.SSLContext:
+    """One TLS context (system CA bundle via certifi) shared by every client.
+
+    Building one reads and parses the whole CA bundle, tens of milliseconds that would otherwise
+    be spent on every client created, on whatever thread creates it (the window's, for a first
+    send). Call it from a worker thread at start-up to have it ready.
+    """
+    return httpx.create_ssl_context()
+
+
 class ProviderClient:
     """An async client of one provider account; use as ``async with``.
 
@@ -102,6 +115,7 @@ class ProviderClient:
             base_url=self.base_url,
             timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
             transport=transport,
+            verify=shared_tls_context(),
             headers={"User-Agent": USER_AGENT, **self.auth_headers()},
             follow_redirects=False,
         )

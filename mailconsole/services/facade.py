@@ -23,7 +23,7 @@ from mailconsole.core.message import Address, Message, Suppression, Template
 from mailconsole.core.templates import template_variables
 from mailconsole.core.validation import FieldError, MessageInvalid, validate_message
 from mailconsole.providers import create
-from mailconsole.providers.base import ProviderClient
+from mailconsole.providers.base import ProviderClient, shared_tls_context
 from mailconsole.services import csv_import
 from mailconsole.services.accounts import Account, AccountService, AccountSettings
 from mailconsole.services.bulk import BulkJob, BulkService
@@ -151,6 +151,8 @@ class ConsoleFacade:
     ) -> ConsoleFacade:
         """Open the journal, the accounts and (with ``sandbox_urls``) the sandbox accounts."""
         journal = await asyncio.to_thread(Journal.open, data_dir)
+        # Clients share one TLS context; building it reads the CA bundle, so do it here.
+        await asyncio.to_thread(shared_tls_context)
         facade = cls(journal, secrets if secrets is not None else SecretStore())
         try:
             if sandbox_urls:

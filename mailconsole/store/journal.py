@@ -19,6 +19,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -47,6 +48,10 @@ Clock = Callable[[], datetime]
 
 #: Setting names refused in ``accounts.settings``: keys belong in the OS keyring only.
 SECRET_SETTING_NAMES = frozenset({"api_key", "apikey", "key", "token", "password", "secret"})
+
+#: Items between two hand-overs of the GIL while a large batch is encoded (callers run batches
+#: in worker threads; the GUI thread must not wait behind them).
+YIELD_EVERY = 200
 
 #: A selective search (fewer candidates than this) is narrowed with the trigram index first.
 SEARCH_INDEX_THRESHOLD = 2000
@@ -626,7 +631,9 @@ class Journal:
         now = self._now()
         rows: list[tuple[Any, ...]] = []
         blobs: dict[str, bytes] = {}
-        for item in items:
+        for index, item in enumerate(items):
+            if index % YIELD_EVERY == YIELD_EVERY - 1:
+                time.sleep(0)  # a long batch hands the GIL to the GUI thread now and then
             data, contents = encode_message(item.message)
             blobs.update(contents)
             send_at = opt_micros(item.message.send_at)

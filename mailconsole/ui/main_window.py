@@ -581,14 +581,15 @@ class MainWindow(QMainWindow):
     # -- notices -----------------------------------------------------------------------------
 
     def on_notice(self, notice: object) -> None:
-        from mailconsole.services.facade_types import ConsoleNotice
-
-        if not isinstance(notice, ConsoleNotice):
+        # Called for every outbox change (thousands in a bulk send): no import here, since
+        # PySide's import hook makes even a cached import cost tens of microseconds.
+        kind = getattr(notice, "kind", None)
+        if not isinstance(kind, str):
             return
-        if notice.kind == "account":
+        if kind == "account":
             self.reload_accounts()
         # A bulk send reports thousands of messages: one status update per pause will do.
-        busy = notice.kind in ("status", "account", "message", "bulk")
+        busy = kind in ("status", "account", "message", "bulk")
         if busy and not self._status_soon.isActive():
             self._status_soon.start()
         tab = {
@@ -596,7 +597,7 @@ class MainWindow(QMainWindow):
             "events": self.timeline_tab,
             "scheduled": self.scheduled_tab,
             "suppression": self.suppressions_tab,
-        }.get(notice.kind)
+        }.get(kind)
         if tab is not None and tab.isVisible():
             self._tabs_to_refresh.add(tab)
             if not self._refresh_soon.isActive():
