@@ -144,7 +144,7 @@ def test_cancel_half_way_stops_and_says_what_was_sent(
     # EmailMassivo sends one request per message at 10 a second: 200 rows take 20 s.
     assert window.select_account("sandbox-emailmassivo")
     compose = window.compose
-    qtbot.waitUntil(lambda: compose.account is not None and compose.account.id.endswith("massivo"))
+    qtbot.waitUntil(lambda: compose.ready and compose.account.id.endswith("massivo"))  # type: ignore[union-attr]
     compose_template(qtbot, window)
     dialog = open_bulk(qtbot, window, write_csv(tmp_path / "customers.csv"))
     qtbot.mouseClick(dialog.send_button, Qt.MouseButton.LeftButton)
@@ -163,7 +163,7 @@ def test_cancel_half_way_stops_and_says_what_was_sent(
     progress = wait_task(qtbot, dialog.on_cancel(), timeout=30000)
     assert progress is not None and progress.cancelled
     assert not dialog.running
-    assert 0 < progress.sent < ROWS
+    assert 0 < progress.sent < ROWS, [r.detail for r in dialog.model.results() if r.detail][:3]
     assert dialog.status.text().startswith("Cancelled after")
     assert f"{progress.sent} sent to EmailMassivo" in dialog.status.text()
     assert f"{ROWS - progress.sent} not sent" in dialog.status.text()

@@ -229,7 +229,7 @@ def test_each_account_keeps_its_own_draft(window: MainWindow, qtbot: QtBot) -> N
     compose = window.compose
     qtbot.keyClicks(compose.subject, "For MailingAPI")
     assert window.select_account("sandbox-smsby")
-    qtbot.waitUntil(lambda: compose.account is not None and compose.account.id == "sandbox-smsby")
+    qtbot.waitUntil(lambda: compose.ready and compose.account.id == "sandbox-smsby")  # type: ignore[union-attr]
     qtbot.waitUntil(lambda: compose.subject.text() == "", timeout=3000)
     qtbot.keyClicks(compose.subject, "For SMS.BY")
     assert window.select_account("sandbox-mailingapi")

@@ -22,7 +22,7 @@ pytestmark = allow_headless_noise
 def select(qtbot: QtBot, window: MainWindow, account_id: str) -> None:
     assert window.select_account(account_id)
     qtbot.waitUntil(
-        lambda: window.compose.account is not None and window.compose.account.id == account_id
+        lambda: window.compose.ready and window.compose.account.id == account_id  # type: ignore[union-attr]
     )
 
 
@@ -244,7 +244,7 @@ def test_run_console_opens_the_sandbox_and_shuts_down_in_order(
         found[:] = [
             w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()
         ]
-        return bool(found) and found[0].attached and found[0].compose.account is not None
+        return bool(found) and found[0].attached and found[0].compose.ready
 
     qtbot.waitUntil(ready, timeout=30000)
     window = found[0]

@@ -537,6 +537,11 @@ class BulkDialog(QDialog):
         self.last_progress = progress
         if progress.results:
             self.model.apply(progress.results)
+        if progress.paused or progress.finished or progress.cancelled:
+            # Rows arrive in the order they are settled (skipped ones first); once the send
+            # rests, put them back in the order the header shows.
+            header = self.results.horizontalHeader()
+            self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
         self.progress.setRange(0, max(1, progress.total))
         self.progress.setValue(progress.done)
         self._paused = progress.paused

@@ -315,10 +315,20 @@ class ComposeTab(QWidget):
         if account is None:
             self.setEnabled(False)
             return
-        self.setEnabled(True)
         self.from_field.set_senders([account.default_sender])
         self.tasks.start("compose.templates", self.load_templates(account))
-        await self.load_draft()
+        # The form takes no typing until the account's draft is in: a draft arriving after the
+        # user started typing would overwrite what they typed.
+        self.setEnabled(False)
+        try:
+            await self.load_draft()
+        finally:
+            self.setEnabled(self.account is account)
+
+    @property
+    def ready(self) -> bool:
+        """True once an account is chosen and its draft loaded (the form takes typing)."""
+        return self.account is not None and self.isEnabled()
 
     def apply_capabilities(self) -> None:
         caps = self.caps
