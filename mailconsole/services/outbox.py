@@ -424,6 +424,8 @@ class Outbox:
         self.sleep = sleep
         self.listener = listener
         self.idempotency_window = idempotency_window
+        #: Entries a :meth:`send` of this process is delivering right now.
+        self._in_flight: set[str] = set()
 
     # -- small helpers -----------------------------------------------------------------------
 
@@ -471,10 +473,18 @@ class Outbox:
         """Queue, then send now (or hold a local send-later); never raises a provider error:
         a refusal comes back as ``Delivery.error`` with the entry ``rejected``."""
         provider = await self.clients.provider(account_id)
-        entry = await self.enqueue(account_id, message)
         if self.is_held_locally(provider, message):
-            return Delivery(entry=entry, held_locally=True)
-        return await self.deliver(entry.id)
+            return Delivery(entry=await self.enqueue(account_id, message), held_locally=True)
+        # Between queueing and ``sending`` the entry looks due to the background due-checker;
+        # it is marked as this call's own (its id is the message's reference) before it is even
+        # written, so the checker and a resume leave it alone.
+        entry_id = message.client_reference
+        self._in_flight.add(entry_id)
+        try:
+            entry = await self.enqueue(account_id, message)
+            return await self.deliver(entry.id)
+        finally:
+            self._in_flight.discard(entry_id)
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -760,7 +770,7 @@ class Outbox:
         entries: list[OutboxEntry] = await self._db(self.journal.unfinished)
         done: list[Delivery] = []
         for entry in entries:
-            if entry.state is OutboxState.QUEUED:
+            if entry.state is OutboxState.QUEUED or entry.id in self._in_flight:
                 continue
             in_bulk = entry.bulk_id is not None and not include_bulk
             done.append(await self.resolve(entry, send_absent=not in_bulk))
@@ -774,6 +784,9 @@ class Outbox:
         done: list[Delivery] = []
         while True:
             due: list[str] = await self._db(due_local_entries, self.journal, moment, 50)
+            if not due:
+                return done
+            due = [entry_id for entry_id in due if entry_id not in self._in_flight]
             if not due:
                 return done
             for entry_id in due:

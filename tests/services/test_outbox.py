@@ -293,3 +293,33 @@ async def test_cancel_a_queued_entry(world: World) -> None:
     cancelled = await outbox.cancel(delivery.entry.id)
     assert cancelled.state is OutboxState.CANCELLED
     assert await outbox.send_due(later + timedelta(minutes=1)) == []
+
+
+@pytest.mark.parametrize("sweep", ["send_due", "resume"])
+async def test_a_send_in_progress_is_left_alone_by_background_sweeps(
+    world: World, sweep: str
+) -> None:
+    """The due-checker and a resume run beside the user's sends: an entry that a send has
+    queued but not yet marked ``sending`` must not be taken (and perhaps sent twice)."""
+    import asyncio
+
+    outbox = Outbox(world.journal, world.clients, policy=FAST_POLICY)
+    queued, go_on = asyncio.Event(), asyncio.Event()
+    deliver = outbox.deliver
+
+    async def paused_deliver(entry_id: str, *, resend_lost: bool = True) -> Any:
+        queued.set()
+        await go_on.wait()
+        return await deliver(entry_id, resend_lost=resend_lost)
+
+    outbox.deliver = paused_deliver  # type: ignore[method-assign]
+    message = plain_message("jane@example.org")
+    send = asyncio.create_task(outbox.send(account_id("mailingapi"), message))
+    await asyncio.wait_for(queued.wait(), 10)
+    outbox.deliver = deliver  # type: ignore[method-assign]
+    swept = await (outbox.send_due() if sweep == "send_due" else outbox.resume())
+    assert swept == []
+    go_on.set()
+    delivery = await asyncio.wait_for(send, 10)
+    assert delivery.state is OutboxState.ACCEPTED
+    assert recipients_in(await sandbox_messages(world.box), "jane@example.org") == 1
