@@ -207,6 +207,8 @@ def build_admin_app(control: SandboxControl) -> web.Application:
         try:
             body = json.loads(await request.read() or b"null")
             provider, settings = parse_faults(body)
+        except RecursionError:
+            return _error(400, "the body is nested too deeply")
         except ValueError as exc:
             return _error(400, str(exc))
         control.faults.set(provider, settings)

@@ -283,12 +283,17 @@ PLACEHOLDER_RE = re.compile(
 )
 
 
+def _is_index(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts ``²``, which ``int`` refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def _lookup(data: Mapping[str, Any], path: str) -> Any:
     value: Any = data
     for part in path.split("."):
         if isinstance(value, Mapping) and part in value:
             value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+        elif isinstance(value, list) and _is_index(part) and int(part) < len(value):
             value = value[int(part)]
         else:
             return None
@@ -363,7 +368,12 @@ def parse_iso(value: str, *, require_zone: bool = True) -> datetime | None:
         if require_zone:
             return None
         moment = moment.replace(tzinfo=UTC)
-    return moment
+    try:
+        in_utc = moment.astimezone(UTC)
+    except OverflowError:
+        return None
+    # Years 1 and 9999 cannot be shifted or formatted back safely: refuse them as unreadable.
+    return moment if 1 < in_utc.year < 9999 else None
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:

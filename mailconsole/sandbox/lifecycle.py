@@ -127,8 +127,10 @@ def build_plan(
     plan: list[PlanStep] = []
     if delay > 0:
         plan = [(0.0, "queued"), (0.0, "scheduled")] if queued_first else [(0.0, "scheduled")]
-        if queued_first:
-            steps = steps[1:]
+        # "A scheduled message has status scheduled until sent" (CONTRACT.md): its ``queued``
+        # step comes at the same moment as ``sent`` (eMsgNow reports it at once instead), so
+        # it stays cancellable until it is sent.
+        steps = steps[1:] if queued_first else [(steps[1][0], steps[0][1]), *steps[1:]]
     plan += [(delay + offset / scale, code) for offset, code in steps]
     if expires_after is not None:
         sent_at = next((offset for offset, code in plan if code == "sent"), None)

@@ -149,7 +149,7 @@ def _listify(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     converted = {k: _listify(v) for k, v in node.items()}
-    if converted and all(k.isdigit() for k in converted):
+    if converted and all(k.isascii() and k.isdigit() for k in converted):
         return [converted[k] for k in sorted(converted, key=int)]
     return converted
 
@@ -605,7 +605,7 @@ class SmsBy(ProviderApi):
             part = part.strip()
             if not part:
                 continue
-            if not part.isdigit():
+            if not (part.isascii() and part.isdigit()):
                 raise _bad("Parameter list_ids must be comma-separated list ids")
             ids.append(str(int(part)))
         return ids or ["*"]

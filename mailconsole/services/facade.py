@@ -137,6 +137,7 @@ class ConsoleFacade:
         self._listeners: list[Listener] = []
         self._accounts: dict[str, AccountView] = {}
         self._keyring = "not checked yet"
+        self._keyring_problem = ""
         self._status: dict[str, ProviderStatus] = {}
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -243,8 +244,10 @@ class ConsoleFacade:
     async def _check_keyring(self) -> None:
         try:
             self._keyring = await self.secrets.backend_name()
+            self._keyring_problem = ""
         except SecretStoreUnavailable as exc:
-            self._keyring = f"none — {exc}"
+            self._keyring = "none"
+            self._keyring_problem = str(exc)
 
     def accounts(self) -> list[AccountView]:
         return list(self._accounts.values())
@@ -256,8 +259,12 @@ class ConsoleFacade:
         return self._accounts[account_id].capabilities
 
     def keyring_backend(self) -> str:
-        """The OS keyring in use, for the status bar ("Secret Service"), or why none works."""
+        """The OS keyring in use, for the status bar ("Secret Service"), or "none"."""
         return self._keyring
+
+    def keyring_problem(self) -> str:
+        """Why no OS keyring works, and what to install or unlock; empty when one works."""
+        return self._keyring_problem
 
     async def add_account(self, draft: AccountDraft) -> AccountView:
         """Store the key in the OS keyring, then the settings; ``SecretStoreUnavailable`` when

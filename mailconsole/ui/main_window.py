@@ -55,6 +55,8 @@ STATUS_INTERVAL_MS = 1000
 
 TAB_NAMES: tuple[str, ...] = ("Compose", "Templates", "Scheduled", "Timeline", "Suppressions")
 
+TIMELINE_COLUMNS: tuple[str, ...] = ("Time", "To", "Subject", "State", "Last event", "Provider id")
+
 #: What start-up imports in a worker thread, after the window has painted.
 SERVICE_MODULES: tuple[str, ...] = (
     "mailconsole.services.facade",
@@ -84,7 +86,7 @@ def app_icon() -> QIcon:
 
 
 def _local(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment is not None else ""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S") if moment is not None else ""
 
 
 class MainWindow(QMainWindow):
@@ -238,7 +240,7 @@ class MainWindow(QMainWindow):
         self.timeline_tab = DataTab(
             "timeline",
             "Every message sent from this account appears here with what happened to it.",
-            ["Time", "To", "Subject", "State", "Last event", "Provider id"],
+            TIMELINE_COLUMNS,
             self._load_timeline,
         )
         self.suppressions_tab = DataTab(
@@ -555,8 +557,9 @@ class MainWindow(QMainWindow):
             return
         account = self.current_account()
         keyring = self.facade.keyring_backend()
-        self.status_keyring.setText(f"keys: {keyring}")
-        self.status_keyring.setToolTip("Where API keys are kept (the OS keyring)")
+        problem = self.facade.keyring_problem()
+        self.status_keyring.setText(f"keys: {keyring} ⚠" if problem else f"keys: {keyring}")
+        self.status_keyring.setToolTip(problem or "Where API keys are kept (the OS keyring)")
         if account is None:
             self.status_account.setText("No account")
             self.status_budget.clear()
@@ -740,8 +743,13 @@ class MainWindow(QMainWindow):
     def on_compose_busy(self, busy: bool) -> None:
         self.actions_by_name["send"].setEnabled(not busy)
 
-    def on_timeline_requested(self, _message_id: str) -> None:
+    def on_timeline_requested(self, provider_message_id: str) -> None:
+        """Show the Timeline with the message just sent selected."""
         self.show_tab(TAB_NAMES.index("Timeline"))
+        column = TIMELINE_COLUMNS.index("Provider id")
+        self.tasks.start(
+            "timeline.select", self.timeline_tab.select_row(provider_message_id, column)
+        )
 
     def on_toggle_preview(self, checked: bool) -> None:
         if self._compose is not None:

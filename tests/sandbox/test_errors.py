@@ -525,3 +525,57 @@ async def test_emsgnow_rate_headers_are_on_error_answers_too(http: httpx.AsyncCl
         assert answer.headers["X-RateLimit-Limit"] == "120"
         assert int(answer.headers["X-RateLimit-Remaining"]) <= 120
         assert 0 <= int(answer.headers["X-RateLimit-Reset"]) <= 60
+
+
+async def test_unicode_digits_in_a_placeholder_path_are_not_an_index(
+    http: httpx.AsyncClient,
+) -> None:
+    body = ma_message(subject="s {{a.²}}", template_data={"a": [1]})
+    answer = await http.post("/mailingapi/v1/messages/send", headers=MA_HEADERS, json=body)
+    assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("notBefore", "9999-12-31T23:59:59-05:00"),
+        ("notAfter", "0001-01-01T00:00:00+01:00"),
+        ("notAfter", "9999-12-31T23:59:59-01:00"),
+    ],
+)
+async def test_emsgnow_dates_outside_the_calendar_are_400(
+    http: httpx.AsyncClient, field: str, value: str
+) -> None:
+    answer = await http.post(
+        "/emsgnow/email", headers=EN_HEADERS, json=en_message(**{field: value})
+    )
+    assert answer.status_code == 400
+    assert field in answer.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "method, form",
+    [
+        ("sendBulkEmail", {"delivery_list[²]": "x@example.com"}),
+        ("unsubscribeEmail", {"email": "x@example.com", "list_ids": "²"}),
+    ],
+)
+async def test_smsby_unicode_digits_are_never_a_500(
+    http: httpx.AsyncClient, method: str, form: dict[str, str]
+) -> None:
+    """``²`` passes ``str.isdigit`` but not ``int``: such names are no list index."""
+    base = {
+        "token": "sandbox-smsby",
+        "sender_email": "from@test.com",
+        "subject": "s",
+        "message": "m",
+    }
+    answer = await http.post(f"/smsby/api/v2/{method}", data={**base, **form})
+    assert answer.status_code in (200, 400), answer.text
+    assert answer.json()["status"] == ("OK" if answer.status_code == 200 else "ERROR")
+
+
+async def test_deeply_nested_fault_settings_are_a_400(http: httpx.AsyncClient) -> None:
+    answer = await http.post("/_sandbox/faults", content=b"[" * 100_000)
+    assert answer.status_code == 400
+    assert "error" in answer.json()

@@ -267,3 +267,23 @@ def test_analyze_shows_the_report(window: MainWindow, qtbot: QtBot) -> None:
     assert dialog is not None, compose.summary.text()
     assert "MailingAPI" in dialog.text_edit.toPlainText()
     dialog.close()
+
+
+def test_open_timeline_selects_the_message_just_sent(
+    window: MainWindow, sandbox: Sandbox, qtbot: QtBot
+) -> None:
+    compose = window.compose
+    type_message(qtbot, compose, None, subject="Find me in the timeline")
+    qtbot.mouseClick(compose.send_button, Qt.MouseButton.LeftButton)
+    wait_sent(qtbot, compose)
+    message = sent_with_subject(qtbot, sandbox, "Find me in the timeline")
+    compose.on_banner_action("timeline")
+    timeline = window.timeline_tab
+    qtbot.waitUntil(lambda: window.tabs.currentWidget() is timeline, timeout=5000)
+
+    def selected_subject() -> str:
+        item = timeline.tree.currentItem()
+        return item.text(2) if item is not None else ""
+
+    qtbot.waitUntil(lambda: selected_subject() == "Find me in the timeline", timeout=10000)
+    assert timeline.tree.currentItem().text(5) == message["id"]  # type: ignore[union-attr]

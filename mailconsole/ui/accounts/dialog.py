@@ -338,7 +338,9 @@ class AccountsDialog(QDialog):
 
     def _update_provider_notes(self) -> None:
         caps = capabilities_for(self.selected_provider())
-        if caps.production_url:
+        if self._is_sandbox():
+            self.base_url_note.setText("The built-in sandbox on this machine.")
+        elif caps.production_url:
             self.base_url.setPlaceholderText(caps.production_url)
             self.base_url_note.setText(f"{caps.display_name}'s production address is prefilled.")
         else:
@@ -356,9 +358,14 @@ class AccountsDialog(QDialog):
 
     def _update_key_note(self) -> None:
         backend = self.facade.keyring_backend()
+        problem = self.facade.keyring_problem()
         if self._current_id is None:
             self.api_key.setPlaceholderText("Paste the API key")
-            self.api_key_note.setText(f"Kept in the OS keyring ({backend}), never in a file.")
+            self.api_key_note.setText(
+                f"⚠ {problem} Until then, this account cannot be saved."
+                if problem
+                else f"Kept in the OS keyring ({backend}), never in a file."
+            )
         elif self._is_sandbox():
             self.api_key.setPlaceholderText("The sandbox's public key")
             self.api_key_note.setText("Sandbox accounts use the sandbox's public keys.")

@@ -86,6 +86,7 @@ class BodyEditor(QWidget):
         self.text_error = FieldErrorLabel("compose.text.error", text_box)
         text_layout.addWidget(self.text_error)
 
+        self.html_box = html_box
         self.splitter.addWidget(html_box)
         self.splitter.addWidget(text_box)
         self.splitter.setStretchFactor(0, 3)
@@ -137,6 +138,8 @@ class BodyEditor(QWidget):
     def set_capabilities(self, caps: Capabilities) -> None:
         self._html_supported = caps.html
         self.html.setEnabled(caps.html)
+        # A text-only provider (eMsgNow): the text part is the message, so it takes the room.
+        self.html_box.setVisible(caps.html)
         tip = "" if caps.html else f"{caps.lacks('HTML body')} — it sends the plain text only"
         self.html.setToolTip(tip)
         self.html_label.setToolTip(tip)

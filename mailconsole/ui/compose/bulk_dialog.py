@@ -216,6 +216,7 @@ class BulkDialog(QDialog):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setFormat("%v of %m (%p%)")
+        self.progress.setTextVisible(False)  # until a file gives it something to count
         progress_row.addWidget(self.progress, 1)
         bottom_layout.addLayout(progress_row)
         self.status = QLabel("Choose a CSV file to begin.", bottom)
@@ -360,8 +361,19 @@ class BulkDialog(QDialog):
         self.model.clear()
         self.progress.setRange(0, max(1, len(table.rows)))
         self.progress.setValue(0)
-        self.status.setText(f"Ready to send to {len(table.rows)} rows of {path.name}.")
-        await self.check_mapping()
+        self.progress.setTextVisible(True)
+        problems = await self.check_mapping()
+        lines = {line for line, _ in problems}
+        ready = max(0, len(table.rows) - len(lines & set(table.line_numbers)))
+        skipped = len(table.rows) - ready
+        self.status.setText(
+            f"Ready to send to {ready} rows of {path.name}"
+            + (
+                f"; {skipped} with problems (listed on the left) will be skipped."
+                if skipped
+                else "."
+            )
+        )
         return table
 
     def _fill_mapping(self, table: CsvTable) -> None:

@@ -62,7 +62,7 @@ class ComposeTab(QWidget):
     """Write one message and send it.
 
     Signals: ``sent(object)`` — a :class:`SendReceipt`; ``timeline_requested(str)`` — the user
-    asked to see a message's timeline (journal message id); ``bulk_requested()`` — Bulk from
+    asked to see a message's timeline (its provider id); ``bulk_requested()`` — Bulk from
     CSV… was pressed; ``busy_changed(bool)`` — a send started or ended.
     """
 
@@ -85,6 +85,7 @@ class ComposeTab(QWidget):
         self._stash: tuple[str, str, bool] | None = None
         self._last_sent: dict[str, Any] | None = None
         self._receipt: SendReceipt | None = None
+        self._receipt_provider_id = ""
         self._pending_template: str | None = None
         self._build()
         self._wire()
@@ -134,14 +135,17 @@ class ComposeTab(QWidget):
             "preview_title": label("Pre&view text", self.preview_title),
             "template": label("Tem&plate", self.template_panel.combo),
         }
+        # Everything sits at the top of its row: an error shown under one field makes the row
+        # taller, and the fields beside it must stay level with their labels.
+        top = Qt.AlignmentFlag.AlignTop
         grid.addWidget(self.labels["from"], 0, 0)
-        grid.addWidget(self.from_field, 0, 1, 1, 5)
+        grid.addWidget(self.from_field, 0, 1, 1, 5, top)
         grid.addWidget(self.labels["to"], 1, 0)
-        grid.addWidget(self.to_field, 1, 1)
+        grid.addWidget(self.to_field, 1, 1, top)
         grid.addWidget(self.labels["cc"], 1, 2)
-        grid.addWidget(self.cc_field, 1, 3)
+        grid.addWidget(self.cc_field, 1, 3, top)
         grid.addWidget(self.labels["bcc"], 1, 4)
-        grid.addWidget(self.bcc_field, 1, 5)
+        grid.addWidget(self.bcc_field, 1, 5, top)
         subject_box = QVBoxLayout()
         subject_box.setSpacing(2)
         subject_box.addWidget(self.subject)
@@ -151,9 +155,9 @@ class ComposeTab(QWidget):
         preview_box.addWidget(self.preview_title)
         preview_box.addWidget(self.preview_title_error)
         grid.addWidget(self.labels["subject"], 2, 0)
-        grid.addLayout(subject_box, 2, 1)
+        grid.addLayout(subject_box, 2, 1, top)
         grid.addWidget(self.labels["preview_title"], 2, 2)
-        grid.addLayout(preview_box, 2, 3, 1, 3)
+        grid.addLayout(preview_box, 2, 3, 1, 3, top)
         grid.addWidget(self.labels["template"], 3, 0)
         grid.addWidget(self.template_panel, 3, 1, 1, 5)
         grid.setColumnStretch(1, 3)
@@ -478,6 +482,8 @@ class ComposeTab(QWidget):
         if self._loading:
             return
         self.summary.hide()
+        # The last send's banner belongs to that message, not to the one being written now.
+        self.banner.hide()
         self._draft_timer.start()
 
     def on_subject_changed(self) -> None:
@@ -775,17 +781,18 @@ class ComposeTab(QWidget):
         if account.is_sandbox:
             text += " (sandbox: nothing left this machine)"
         actions = {"reuse": "&Reuse message"}
-        if receipt.message_ids:
+        if receipt.message_ids and provider_id:
             actions = {"timeline": "&Open timeline", **actions}
         self._receipt = receipt
+        self._receipt_provider_id = provider_id or ""
         self.banner.show_message(text, actions=actions)
         self.banner.setToolTip(provider_id or "")
         self.sent.emit(receipt)
         await self.reset_message(keep_banner=True)
 
     def on_banner_action(self, key: str) -> None:
-        if key == "timeline" and self._receipt is not None and self._receipt.message_ids:
-            self.timeline_requested.emit(self._receipt.message_ids[0])
+        if key == "timeline" and self._receipt_provider_id:
+            self.timeline_requested.emit(self._receipt_provider_id)
         elif key == "reuse" and self._last_sent is not None:
             fields = self._last_sent
             self.tasks.start("compose.reuse", self._reuse(fields))

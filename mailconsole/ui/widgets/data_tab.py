@@ -149,8 +149,22 @@ class DataTab(QWidget):
             self.tree.resizeColumnToContents(column)
         shown = len(rows)
         total = len(self._rows)
-        self.count.setText(f"{shown} of {total}" if needle else (f"{total}" if total else ""))
+        self.count.setText(
+            f"{shown} of {total} shown" if needle else (f"{total} in all" if total else "")
+        )
         self.stack.setCurrentWidget(self.tree if self._rows else self.empty)
+
+    async def select_row(self, text: str, column: int) -> bool:
+        """Load the rows again and select (and scroll to) the first whose ``column`` is
+        ``text``; False when there is none."""
+        await self.refresh()
+        for index in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(index)
+            if item is not None and item.text(column) == text:
+                self.tree.setCurrentItem(item)
+                self.tree.scrollToItem(item)
+                return True
+        return False
 
     def focus_search(self) -> None:
         self.ensure_built()
