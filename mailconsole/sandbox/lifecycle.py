@@ -74,7 +74,10 @@ def _steps(rule: str, *, opens: bool, clicks: bool, suppressed: bool) -> list[tu
     if rule in ("bounce", "nobody"):
         steps.append((DELIVERED_AFTER, "bounced"))
     elif rule == "busy":
-        steps += [(DELIVERED_AFTER, "deferred"), (OPENED_AFTER, "delivered")]
+        # Deferred, then delivered; but no provider here has a word for a deferral (EmailMassivo
+        # refuses busy* with 422), so each "reports the nearest earlier state and stops there"
+        # (CONTRACT.md): sent.
+        pass
     elif rule == "complain":
         steps += [(DELIVERED_AFTER, "delivered"), (OPENED_AFTER, "complained")]
     elif rule == "unsubscribed":

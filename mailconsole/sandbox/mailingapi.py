@@ -10,7 +10,7 @@ Decisions where CONTRACT.md and the documentation are silent:
 - ``status`` is the latest of ``scheduled``, ``queued``, ``sent``, ``delivered``, ``bounced``,
   ``complained``, ``unsubscribed``, ``cancelled``; opens and clicks do not change it (as in the
   documented example: ``delivered`` with ``opened_at``), they appear as events and as
-  ``opened_at``/``clicked_at``. There is no deferral event: ``busy*`` is delivered late.
+  ``opened_at``/``clicked_at``. There is no deferral event: ``busy*`` stops at ``sent``.
 - A template (``tmpl_welcome``: subject ``Welcome, {{name}}!``) fills ``subject``/``html``/
   ``text`` the request leaves out; ``{{var}}`` in all three is filled from ``template_data``.
 - ``DELETE /v1/messages/{id}/schedule`` on a message that is not (or no longer) scheduled answers

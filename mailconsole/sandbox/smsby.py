@@ -21,7 +21,7 @@ Decisions where CONTRACT.md and the documentation are silent:
   ``delivery_list`` is 400. ``statusBulkEmail`` answers a one-item list (one mailing per uuid).
 - Status words: ``NEW`` (queued or scheduled), ``SENT``, ``DELIVERED``, ``OPEN``, ``CLICK``,
   ``UNDELIVERED`` (bounce, with an SMTP error text), ``UNSUBSCRIBED``, ``SPAM``; there is no
-  deferral word, so ``busy*`` reads ``SENT`` until it is delivered.
+  deferral word, so ``busy*`` stops at ``SENT`` (CONTRACT.md: the nearest earlier state).
 - ``unsubscribeEmail`` without ``list_ids`` suppresses the address for every send; with
   ``list_ids`` only for ``sendEmailByList`` to those lists. A suppressed address is accepted and
   becomes ``UNSUBSCRIBED`` one second later without being sent. ``subscribeEmail`` without
@@ -36,6 +36,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -119,6 +120,19 @@ class Upload:
 
     name: str
     size: int
+
+
+def _collect(flat: dict[str, Any], pairs: Iterable[tuple[str, Any]]) -> None:
+    """Add request parameters to ``flat`` (later ones win), numbering repeated ``name[]``
+    fields (``delivery_list[]=a&delivery_list[]=b``) so that none is lost."""
+    counts: dict[str, int] = {}
+    for key, value in pairs:
+        if key.endswith("[]"):
+            base = key[:-2]
+            index = counts.get(base, 0)
+            counts[base] = index + 1
+            key = f"{base}[{index}]"
+        flat[key] = value
 
 
 def nest(flat: dict[str, Any]) -> dict[str, Any]:
@@ -229,7 +243,8 @@ class SmsBy(ProviderApi):
         return run
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
-        flat: dict[str, Any] = dict(request.query.items())
+        flat: dict[str, Any] = {}
+        _collect(flat, request.query.items())
         content_type = request.content_type
         if is_json_type(content_type):
             raw = await request.read()
@@ -250,12 +265,14 @@ class SmsBy(ProviderApi):
                 raise
             except Exception:
                 raise _bad("Request body is not valid form data") from None
+            fields: list[tuple[str, Any]] = []
             for key, value in form.items():
                 if isinstance(value, web.FileField):
                     data = value.file.read()
-                    flat[key] = Upload(value.filename or "attachment", len(data))
+                    fields.append((key, Upload(value.filename or "attachment", len(data))))
                 else:
-                    flat[key] = value
+                    fields.append((key, value))
+            _collect(flat, fields)
         elif request.can_read_body:
             raw = await request.read()
             if raw.strip():

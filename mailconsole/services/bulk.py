@@ -329,6 +329,8 @@ class BulkJob:
         self._running.set()
         self._cancelled = False
         self._pending_report: asyncio.Task[None] | None = None
+        self._state_lock = asyncio.Lock()
+        self._state_writes: set[asyncio.Task[None]] = set()
 
     # -- control -----------------------------------------------------------------------------
 
@@ -341,25 +343,39 @@ class BulkJob:
     def pause(self) -> None:
         """Stop after the request in flight; the journal remembers it across a restart."""
         self._running.clear()
-        self.journal.set_bulk_state(self.bulk_id, BulkState.PAUSED)
+        self._remember(BulkState.PAUSED)
         self._report_soon()
 
     def resume(self) -> None:
         """Carry on after :meth:`pause`."""
-        self.journal.set_bulk_state(self.bulk_id, BulkState.RUNNING)
+        self._remember(BulkState.RUNNING)
         self._running.set()
         self._report_soon()
+
+    def _remember(self, state: BulkState) -> None:
+        """Write the state in a worker thread, in the order asked (the journal may be busy
+        with a long batch; the window must not wait for it)."""
+
+        async def write() -> None:
+            async with self._state_lock:
+                await asyncio.to_thread(self.journal.set_bulk_state, self.bulk_id, state)
+
+        task = asyncio.ensure_future(write())
+        self._state_writes.add(task)
+        task.add_done_callback(self._state_writes.discard)
 
     async def cancel(self) -> BulkProgress:
         """Cancel every row not yet sent; returns the final progress (what was sent)."""
         self._cancelled = True
-        await asyncio.to_thread(self.journal.set_bulk_state, self.bulk_id, BulkState.CANCELLED)
+        async with self._state_lock:  # after any pause or resume still being written
+            await asyncio.to_thread(self.journal.set_bulk_state, self.bulk_id, BulkState.CANCELLED)
         self._running.set()
         if self.task is not None and not self.task.done():
             await asyncio.wait({self.task})
-        entries = await self._entries(
-            entry_ids_of_bulk(self.journal, self.bulk_id, [OutboxState.CANCELLED])
+        ids = await asyncio.to_thread(
+            entry_ids_of_bulk, self.journal, self.bulk_id, [OutboxState.CANCELLED]
         )
+        entries = await self._entries(ids)
         progress = await self.progress([row_result(e) for e in entries])
         self._emit(progress)
         return progress

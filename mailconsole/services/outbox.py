@@ -90,6 +90,11 @@ def message_id_for(entry_id: str, index: int) -> str:
     return entry_id if index == 0 else f"{entry_id}.{index}"
 
 
+def _after_lost(lost: UnknownOutcome, error: ProviderError) -> str:
+    """Why an entry whose answer was lost once stays unknown after a later failure."""
+    return f"{lost.message}; then: {error.message}"
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """What became of one outbox entry: its entry, the provider's answer, the journal messages.
@@ -494,6 +499,10 @@ class Outbox:
         ``resend_lost`` False marks a lost EmailMassivo answer ``unknown`` at once instead of
         sending again with the same key now (a bulk send resolves those at its end).
         """
+        # The client first: a missing key or a closed registry must fail before the entry is
+        # marked ``sending``, or it would later read as "may have been received".
+        account_id: str = (await self.get(entry_id)).account_id
+        await self.clients.client(account_id)
         entry: OutboxEntry = await self._db(self.journal.mark_sending, entry_id)
         self._notify(entry)
         return await self._attempt(entry, resend_lost=resend_lost)
@@ -508,25 +517,31 @@ class Outbox:
         client = await self.clients.client(entry.account_id)
         message = wire_message(entry, provider)
         last: ProviderError | None = None
+        # Once an answer was lost the mail may have been accepted: whatever fails afterwards,
+        # the entry ends ``unknown``, never ``rejected`` (which would invite a duplicate).
+        lost: UnknownOutcome | None = None
         for attempt in range(1, self.policy.attempts + 1):
             try:
                 result = await client.send(message)
             except (Unavailable, RateLimited) as error:
                 last = error
             except UnknownOutcome as error:
-                last = error
+                last = lost = error
                 settled = await self._after_unknown(entry, client, provider, error, resend_lost)
                 if settled is not None:
                     return settled
             except ProviderError as error:
+                if lost is not None:
+                    return await self._unknown(entry, error, _after_lost(lost, error))
                 return await self._reject(entry, provider, error)
             else:
                 return await self._accept(entry, provider, result)
             if attempt < self.policy.attempts:
                 await self.sleep(self.policy.delay(attempt, last))
         assert last is not None
-        if isinstance(last, UnknownOutcome):
-            return await self._unknown(entry, last, f"{last.message} (after {attempt} attempts)")
+        if lost is not None:
+            text = f"{_after_lost(lost, last)} (after {attempt} attempts)"
+            return await self._unknown(entry, last, text)
         return await self._reject(entry, provider, RetriesExhausted(last, attempt))
 
     async def _after_unknown(
@@ -540,7 +555,9 @@ class Outbox:
         """Resolve a lost answer: a Delivery when settled, None when it is safe to send again."""
         how = resolution_for(provider)
         if how is Resolution.RESEND_SAME_KEY:
-            if resend_lost and self.clock() - entry.updated_at < self.idempotency_window:
+            # The provider's hour starts at the first request with the key, which is after the
+            # entry was created: measuring from ``created_at`` never overstays it.
+            if resend_lost and self.clock() - entry.created_at < self.idempotency_window:
                 return None
             text = f"{error.message}; sending again with the same idempotency key is safe"
             return await self._unknown(entry, error, text)
@@ -558,7 +575,9 @@ class Outbox:
         *,
         send_absent: bool = True,
     ) -> Delivery | None:
-        since = entry.updated_at - timedelta(minutes=1)
+        # From before the first request (``created_at``), never from the last state change,
+        # which moves forward with every attempt and could slide past the message.
+        since = entry.created_at - timedelta(minutes=1)
         try:
             found = await look_up(client, entry.message, since, self.policy, sleep=self.sleep)
         except ProviderError as lookup_error:
@@ -715,8 +734,24 @@ class Outbox:
         """Finish a ``sending`` (or auto-resolvable ``unknown``) entry a crash interrupted.
 
         With ``send_absent`` False an entry proved never received is queued again instead of
-        sent (a bulk send then sends it in order).
+        sent (a bulk send then sends it in order). An entry that changed since ``entry`` was
+        read, or that another task of this process is sending or resolving, is left alone.
         """
+        if entry.id in self._in_flight:
+            return Delivery(entry=entry)
+        fresh = await self.get(entry.id)
+        if entry.id in self._in_flight or (fresh.state, fresh.updated_at) != (
+            entry.state,
+            entry.updated_at,
+        ):
+            return Delivery(entry=fresh)
+        self._in_flight.add(entry.id)
+        try:
+            return await self._resolve(fresh, send_absent=send_absent)
+        finally:
+            self._in_flight.discard(entry.id)
+
+    async def _resolve(self, entry: OutboxEntry, *, send_absent: bool) -> Delivery:
         provider = await self.clients.provider(entry.account_id)
         how = resolution_for(provider)
         if entry.state not in (OutboxState.SENDING, OutboxState.UNKNOWN):
@@ -728,7 +763,7 @@ class Outbox:
             text = ASK_USER_TEXT.format(provider=client.capabilities.display_name)
             return await self._unknown(entry, None, text)
         if how is Resolution.RESEND_SAME_KEY:
-            if self.clock() - entry.updated_at >= self.idempotency_window:
+            if self.clock() - entry.created_at >= self.idempotency_window:
                 if entry.state is OutboxState.UNKNOWN:
                     return Delivery(entry=entry)
                 text = (
@@ -773,7 +808,11 @@ class Outbox:
             if entry.state is OutboxState.QUEUED or entry.id in self._in_flight:
                 continue
             in_bulk = entry.bulk_id is not None and not include_bulk
-            done.append(await self.resolve(entry, send_absent=not in_bulk))
+            try:
+                done.append(await self.resolve(entry, send_absent=not in_bulk))
+            except (LookupError, RuntimeError, OutboxStateError) as error:
+                # One account's missing key (or a race) must not strand every other entry.
+                log.warning("could not resume outbox entry %s: %s", entry.id, error)
         done += await self.send_due()
         return done
 
@@ -798,9 +837,14 @@ class Outbox:
     async def send_again(self, entry_id: str) -> Delivery:
         """The user chose to send an ``unknown`` entry again (it may then arrive twice)."""
         entry = await self.get(entry_id)
-        if entry.state is not OutboxState.UNKNOWN:
-            raise OutboxStateError(f"outbox entry {entry_id} is {entry.state.value}, not unknown")
-        return await self._attempt(await self._to_sending(entry))
+        if entry.state is not OutboxState.UNKNOWN or entry_id in self._in_flight:
+            state = "being resolved" if entry_id in self._in_flight else entry.state.value
+            raise OutboxStateError(f"outbox entry {entry_id} is {state}, not unknown")
+        self._in_flight.add(entry_id)
+        try:
+            return await self._attempt(await self._to_sending(entry))
+        finally:
+            self._in_flight.discard(entry_id)
 
     async def cancel(self, entry_id: str) -> OutboxEntry:
         """Cancel a queued entry (never sent) or give up on an unknown one."""

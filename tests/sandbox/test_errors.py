@@ -11,6 +11,7 @@ import base64
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -579,3 +580,26 @@ async def test_deeply_nested_fault_settings_are_a_400(http: httpx.AsyncClient) -
     answer = await http.post("/_sandbox/faults", content=b"[" * 100_000)
     assert answer.status_code == 400
     assert "error" in answer.json()
+
+
+async def test_smsby_repeated_list_fields_keep_every_recipient(http: httpx.AsyncClient) -> None:
+    form = [
+        ("token", "sandbox-smsby"),
+        ("sender_email", "from@test.com"),
+        ("subject", "s"),
+        ("message", "m"),
+        ("delivery_list[]", "x@example.com"),
+        ("delivery_list[]", "y@example.com"),
+    ]
+    answer = await http.post(
+        "/smsby/api/v2/sendBulkEmail",
+        content=urlencode(form),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 200, answer.text
+    status = await http.post(
+        "/smsby/api/v2/statusBulkEmail",
+        data={"token": "sandbox-smsby", "uuid": answer.json()["result"]["uuid"]},
+    )
+    listed = [r["recipient"] for item in status.json()["result"] for r in item["success"]]
+    assert sorted(listed) == ["x@example.com", "y@example.com"]

@@ -323,3 +323,63 @@ async def test_a_send_in_progress_is_left_alone_by_background_sweeps(
     delivery = await asyncio.wait_for(send, 10)
     assert delivery.state is OutboxState.ACCEPTED
     assert recipients_in(await sandbox_messages(world.box), "jane@example.org") == 1
+
+
+async def test_a_lost_answer_then_a_refusal_ends_unknown_not_rejected(world: World) -> None:
+    """The first request was accepted but its answer lost; the resend (same key) is then
+    refused for another reason. The mail may have gone: ``rejected`` would invite the user to
+    send it again, so the entry must end ``unknown``."""
+    from mailconsole.core.errors import PaymentRequired, UnknownOutcome
+    from mailconsole.providers import create
+
+    calls: list[int] = []
+
+    def flaky(provider: str, **settings: Any) -> Any:
+        client = create(provider, **settings)
+        real_send = client.send
+
+        async def send(message: Message) -> Any:
+            calls.append(1)
+            if len(calls) == 1:
+                await real_send(message)  # accepted by the sandbox...
+                raise UnknownOutcome("connection dropped", provider=provider)  # ...answer lost
+            raise PaymentRequired("Not enough resources on the user balance", provider=provider)
+
+        client.send = send  # type: ignore[method-assign]
+        return client
+
+    clients = ClientRegistry(world.journal, factory=flaky)
+    try:
+        outbox = Outbox(world.journal, clients, policy=FAST_POLICY)
+        delivery = await outbox.send(account_id("emailmassivo"), plain_message("ann@example.org"))
+    finally:
+        await clients.aclose()
+    assert len(calls) == 2
+    assert delivery.state is OutboxState.UNKNOWN
+    assert "connection dropped" in (delivery.entry.last_error or "")
+    assert recipients_in(await sandbox_messages(world.box), "ann@example.org") == 1
+
+
+async def test_the_lookup_window_starts_before_the_first_request(world: World) -> None:
+    """An entry marked unknown long after its send must still find the message: the lookup
+    looks from the entry's creation, not from its last change."""
+    from mailconsole.providers import create
+
+    outbox = Outbox(world.journal, world.clients, policy=FAST_POLICY)
+    message = plain_message("leo@example.org")
+    entry = await outbox.enqueue(account_id("mailingapi"), message)
+    world.journal.mark_sending(entry.id)
+    async with create(
+        "mailingapi", api_key="sandbox-mailingapi", base_url=world.box.base_url("mailingapi")
+    ) as client:
+        await client.send(message)  # accepted; pretend the answer was lost
+    world.journal.mark_unknown(entry.id, "no answer")
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    with world.journal.transaction() as conn:
+        conn.execute(
+            "UPDATE outbox SET updated_at = ? WHERE id = ?",
+            (int(later.timestamp() * 1_000_000), entry.id),
+        )
+    resolved = await outbox.resolve(world.journal.get_outbox(entry.id))
+    assert resolved.state is OutboxState.ACCEPTED
+    assert recipients_in(await sandbox_messages(world.box), "leo@example.org") == 1
