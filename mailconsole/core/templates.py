@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -259,18 +260,33 @@ def render_message(
     )
 
 
+_MARKDOWN_LINK = re.compile(r"\[([^\]\n]*)\]\(([^)\s]+)\)")
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+", re.MULTILINE)
+_MARKDOWN_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
+
+
+def _plain_link(match: re.Match[str]) -> str:
+    text, url = match.group(1).strip(), match.group(2)
+    return url if not text or text == url else f"{text} ({url})"
+
+
 def html_to_text(html: str) -> str:
-    """The plain-text part for an HTML body: Markdown-like text, links kept, lines unwrapped,
-    images replaced by their alt text (a reader of the text part cannot see ``cid:`` images)."""
+    """The plain-text part for an HTML body, as a mail reader expects it: headings and
+    paragraphs as lines, links as ``text (url)``, images as their alt text, no Markdown
+    emphasis marks, lines unwrapped."""
     converter = html2text.HTML2Text()
     converter.body_width = 0
     converter.ignore_links = False
     converter.ignore_images = False
     converter.images_to_alt = True
+    converter.ignore_emphasis = True
     converter.unicode_snob = True
     converter.inline_links = True
     converter.protect_links = False
     text: str = converter.handle(html)
+    text = _MARKDOWN_LINK.sub(_plain_link, text)
+    text = _MARKDOWN_AUTOLINK.sub(r"\1", text)
+    text = _MARKDOWN_HEADING.sub("", text)
     lines = [line.rstrip() for line in text.strip("\n").splitlines()]
     return "\n".join(lines)
 

@@ -257,13 +257,21 @@ def test_html_to_text_keeps_links_and_does_not_wrap() -> None:
         "<ul><li>One</li><li>Two</li></ul>"
     )
     text = html_to_text(html)
-    assert "# Order shipped" in text
+    assert text.startswith("Order shipped\n")
     assert long_words in text
-    assert "[here](https://example.com/track?id=1&x=2)" in text
+    assert "Track it here (https://example.com/track?id=1&x=2)." in text
     assert "* One" in text
     assert not text.startswith("\n")
     assert not text.endswith("\n")
     assert all(line == line.rstrip() for line in text.splitlines())
+
+
+def test_html_to_text_has_no_markdown_marks() -> None:
+    text = html_to_text(
+        "<h2>Hi</h2><p>Order <b>12345</b> is <i>on its way</i>: "
+        '<a href="https://x.example/t">https://x.example/t</a></p>'
+    )
+    assert text == "Hi\n\nOrder 12345 is on its way: https://x.example/t"
 
 
 def test_html_to_text_keeps_unicode_and_entities() -> None:
