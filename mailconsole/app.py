@@ -50,9 +50,10 @@ def run_gui(args: argparse.Namespace) -> int:
     from mailconsole.ui.main_window import run_console
 
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if getattr(args, "verbose", False):
+        logging.getLogger("mailconsole").setLevel(logging.DEBUG)
     app = create_application(sys.argv[:1])
     with asyncio.Runner(loop_factory=lambda: QEventLoop(app)) as runner:
         try:

@@ -847,6 +847,7 @@ async def _start_sandbox(port: int = 0) -> tuple[Sandbox, dict[str, str]]:
 
     sandbox = Sandbox(port=port)
     await sandbox.start()
+    log.info("the built-in sandbox listens at %s (keys: sandbox-<provider>)", sandbox.url)
     return sandbox, {provider: sandbox.base_url(provider) for provider in PROVIDER_IDS}
 
 

@@ -53,6 +53,7 @@ class DataTab(QWidget):
         self._rows: list[Sequence[str]] = []
         self._loaded = False
         self._built = False
+        self._wanted: tuple[str, int] | None = None
 
     def ensure_built(self) -> None:
         """Build the widgets the first time the tab is needed (start-up builds none)."""
@@ -153,11 +154,20 @@ class DataTab(QWidget):
             f"{shown} of {total} shown" if needle else (f"{total} in all" if total else "")
         )
         self.stack.setCurrentWidget(self.tree if self._rows else self.empty)
+        # A refresh (the tab's own, on show) must not lose the row asked for.
+        self._select_wanted()
 
     async def select_row(self, text: str, column: int) -> bool:
         """Load the rows again and select (and scroll to) the first whose ``column`` is
-        ``text``; False when there is none."""
+        ``text``, now and after every later refresh; False when there is none yet."""
+        self._wanted = (text, column)
         await self.refresh()
+        return self._select_wanted()
+
+    def _select_wanted(self) -> bool:
+        if self._wanted is None:
+            return False
+        text, column = self._wanted
         for index in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(index)
             if item is not None and item.text(column) == text:
