@@ -75,6 +75,10 @@ ROW_STATUS: dict[OutboxState, RowStatus] = {
 #: lateness 290 ms without, 61 ms with).
 YIELD_EVERY = 50
 
+#: A bulk row whose batch answer was lost this many times is left ``unknown`` instead of being
+#: looked up and queued again (a partial outage must not make the console hammer the provider).
+MAX_LOST_BATCH_ATTEMPTS = 6
+
 #: Providers whose native batch the bulk send uses.
 BATCH_PROVIDERS = frozenset({"mailingapi", "smsby"})
 
@@ -575,6 +579,15 @@ class BulkJob:
         changed = []
         for entry in entries:
             fresh = await self.outbox.get(entry.id)
+            if fresh.attempts >= MAX_LOST_BATCH_ATTEMPTS:
+                # Answers keep getting lost: stop re-sending and let the user decide (a later
+                # resume still looks each row up before anything is sent again).
+                text = (
+                    f"No answer came back {fresh.attempts} times; the message may have been "
+                    "received. Send again or cancel."
+                )
+                changed += await self.outbox.unknown_many([fresh], text)
+                continue
             changed.append((await self.outbox.resolve(fresh, send_absent=False)).entry)
         await self._report(changed)
 
