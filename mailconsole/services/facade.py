@@ -19,8 +19,7 @@ from typing import Any
 from mailconsole.core.capabilities import Capabilities, capabilities_for
 from mailconsole.core.errors import ProviderError
 from mailconsole.core.events import Event
-from mailconsole.core.message import Address, Message, Suppression, Template
-from mailconsole.core.templates import template_variables
+from mailconsole.core.message import Message, Suppression, Template
 from mailconsole.core.validation import FieldError, MessageInvalid, validate_message
 from mailconsole.providers import create
 from mailconsole.providers.base import ProviderClient, shared_tls_context
@@ -251,9 +250,6 @@ class ConsoleFacade:
 
     def accounts(self) -> list[AccountView]:
         return list(self._accounts.values())
-
-    def account(self, account_id: str) -> AccountView:
-        return self._accounts[account_id]
 
     def capabilities(self, account_id: str) -> Capabilities:
         return self._accounts[account_id].capabilities
@@ -490,10 +486,6 @@ class ConsoleFacade:
                 raise
         return [*local, *remote]
 
-    @staticmethod
-    def template_variables(template: Template) -> list[str]:
-        return template_variables(template.subject, template.html, template.text)
-
     # -- timeline --------------------------------------------------------------------------
 
     async def messages_page(
@@ -550,8 +542,3 @@ class ConsoleFacade:
     def now(self) -> datetime:
         """The console's clock (aware UTC)."""
         return self.clock()
-
-
-def parse_addresses(text: str) -> list[Address]:
-    """Addresses typed in a field (comma or semicolon separated)."""
-    return Address.parse_list(text)
